@@ -1,0 +1,88 @@
+"""Command line: ``python -m bot [run|check|playground]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from bot.config import ConfigError, Settings
+from bot.runbooks import RunbookError, load_runbook
+
+
+def _run(settings: Settings) -> int:
+    from bot.runtime import Bot
+
+    settings.require_tokens()
+    bot = Bot(settings)
+    if settings.http_port is not None:
+        server = bot.serve_http()
+        print(f"Firebreak serving Slack on {server.url}/slack/events (health: /healthz)")
+    else:
+        bot.connect_socket_mode()
+        print("Firebreak connected to Slack over Socket Mode")
+    bot.start_background_work()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    bot.stop()
+    return 0
+
+
+def _check(settings: Settings) -> int:
+    runbook = load_runbook(settings.runbooks_path)
+    items = sum(len(p.items) for p in runbook.phases)
+    print(
+        f"{settings.runbooks_path}: OK — {len(runbook.severities)} severities, {len(runbook.roles)} roles, "
+        f"{len(runbook.phases)} phases / {items} checklist items, {len(runbook.contacts)} contacts"
+    )
+    return 0
+
+
+def _playground(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        from bot.playground import run_playground
+    except ImportError:
+        print("the playground is not available in this build", file=sys.stderr)
+        return 2
+    return run_playground(settings, port=args.port, open_browser=not args.no_browser)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Firebreak incident bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="connect to Slack (the playground when no tokens are set)")
+    sub.add_parser("check", help="validate the runbooks folder and exit")
+    play = sub.add_parser("playground", help="a local Slack in your browser with the real bot")
+    for p in (play, sub.choices["run"]):
+        p.add_argument("--port", type=int, default=8080, help="playground web page port")
+        p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    args = parser.parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = Settings()
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        if command == "check":
+            return _check(settings)
+        if command == "playground" or (
+            command == "run" and settings.slack_bot_token is None and settings.slack_app_token is None
+        ):
+            if not hasattr(args, "port"):
+                args.port, args.no_browser = 8080, False
+            return _playground(settings, args)
+        return _run(settings)
+    except (ConfigError, RunbookError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Settings from the environment (and an optional ``.env`` file), as DESIGN.md §4 defines them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+class ConfigError(Exception):
+    """A required setting is missing; the message names the variable to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_api_url: str = Field(DEFAULT_API_URL, alias="SLACK_API_URL")
+    http_port: int | None = Field(None, alias="BOT_HTTP_PORT")
+    http_host: str = Field("0.0.0.0", alias="BOT_HTTP_HOST")
+    db_path: Path = Field(Path("incidents.db"), alias="BOT_DB")
+    runbooks_path: Path = Field(Path("runbooks"), alias="BOT_RUNBOOKS")
+    stakeholder_channel: str | None = Field(None, alias="BOT_STAKEHOLDER_CHANNEL")
+    log_level: str = Field("INFO", alias="BOT_LOG_LEVEL")
+
+    def require_tokens(self) -> None:
+        """Fail with one line naming the missing variable, before anything connects."""
+        if self.slack_bot_token is None:
+            raise ConfigError("SLACK_BOT_TOKEN is not set: set it to your app's xoxb-... bot token")
+        if self.http_port is None and self.slack_app_token is None:
+            raise ConfigError(
+                "SLACK_APP_TOKEN is not set: set it to an xapp-... app token for Socket Mode, "
+                "or set BOT_HTTP_PORT (and SLACK_SIGNING_SECRET) to serve HTTP"
+            )
+        if self.http_port is not None and self.slack_signing_secret is None:
+            raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to check requests")
+
+    @property
+    def api_url(self) -> str:
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"

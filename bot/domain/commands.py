@@ -1,0 +1,130 @@
+"""Parse the text of ``/incident ...`` into a command. Pure: no Slack, no clock."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.domain.runbook import Runbook
+from bot.domain.text import TITLE_MAX, clean_title, unescape
+from bot.errors import UsageError
+
+MAX_UPDATE = 2900  # leaves room in a 3000-char section for the author line
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+HELP = """*Firebreak* — `/incident` commands
+• `/incident declare <severity> <title>` — open an incident (`p0`..`p3` or critical/high/medium/low; add `--private` for a private channel). Without arguments: a form.
+• `/incident update <text>` — post a status update here and to stakeholders
+• `/incident severity <severity>` — change the severity
+• `/incident role <role> @user` — assign a role (e.g. `commander`, `comms`, `tech_lead`)
+• `/incident mitigated` — impact has stopped
+• `/incident resolve <summary>` — close the incident
+• `/incident status` — summary of this incident (only you see it)
+• `/incident list` — open incidents
+• `/incident help` — this help"""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: dict[str, str] = field(default_factory=dict)
+    flags: frozenset[str] = frozenset()
+
+
+CHANNEL_COMMANDS = {"update", "severity", "role", "mitigated", "resolve", "status"}
+ALIASES = {"new": "declare", "open": "declare", "sev": "severity", "close": "resolve", "ls": "list"}
+_FLAGS = {"--private": "private", "--drill": "drill"}
+
+
+def _split_flags(words: list[str]) -> tuple[list[str], frozenset[str]]:
+    flags = {_FLAGS[w.lower()] for w in words if w.lower() in _FLAGS}
+    return [w for w in words if w.lower() not in _FLAGS], frozenset(flags)
+
+
+def parse(text: str, runbook: Runbook) -> Command:
+    """Turn ``declare p0 Checkout is down`` into ``Command('declare', {...})`` or raise UsageError."""
+    raw = unescape(text).strip()
+    if not raw:
+        return Command("help")
+    head, _, rest = raw.partition(" ")
+    name = ALIASES.get(head.lower(), head.lower())
+    rest = rest.strip()
+    if name == "declare":
+        return _declare(rest, runbook)
+    if name in {"help", "list", "status", "mitigated"}:
+        return Command(name)
+    if name == "update":
+        if not rest:
+            raise UsageError("Say what changed: `/incident update Rolled back to v1.42, errors falling`.")
+        if len(rest) > MAX_UPDATE:
+            raise UsageError(f"That update is {len(rest)} characters; keep it under {MAX_UPDATE}.")
+        return Command("update", {"text": rest})
+    if name == "resolve":
+        return Command("resolve", {"summary": rest[:MAX_UPDATE]})
+    if name == "severity":
+        sev = runbook.severity(rest) if rest else None
+        if sev is None:
+            raise UsageError(_unknown_severity(rest, runbook, "/incident severity p1"))
+        return Command("severity", {"severity": sev.key})
+    if name == "role":
+        return _role(rest, runbook)
+    raise UsageError(f"I don't know `/incident {head}`. Try `/incident help`.")
+
+
+def _unknown_severity(given: str, runbook: Runbook, example: str) -> str:
+    what = f"`{given}` is not a severity" if given else "A severity is needed"
+    return f"{what}. Use one of: {runbook.severity_names()} — e.g. `{example}`."
+
+
+def _declare(rest: str, runbook: Runbook) -> Command:
+    words, flags = _split_flags(rest.split())
+    if not words:
+        return Command("declare", {}, flags)  # no arguments: open the form
+    sev = runbook.severity(words[0])
+    example = "/incident declare p0 Checkout returns 500s"
+    if sev is None:
+        looks_like_severity = re.match(r"^(p\d+|sev\d+)$", words[0].lower()) is not None
+        raise UsageError(_unknown_severity(words[0] if looks_like_severity else "", runbook, example))
+    title = clean_title(" ".join(words[1:]))
+    if not title:
+        return Command("declare", {"severity": sev.key}, flags)  # no title: open the form
+    args = {"severity": sev.key, "title": title}
+    if len(" ".join(words[1:])) > TITLE_MAX:
+        args["truncated"] = "1"
+    return Command("declare", args, flags)
+
+
+_ROLE_ALIASES = {
+    "ic": "incident_commander",
+    "commander": "incident_commander",
+    "comms": "communications_lead",
+    "communications": "communications_lead",
+    "tech": "tech_lead",
+    "deploy": "deployment_lead",
+    "deployment": "deployment_lead",
+    "security": "security_reviewer",
+}
+
+
+def resolve_role(text: str, runbook: Runbook) -> str | None:
+    wanted = text.strip().lower().replace("-", "_")
+    wanted = _ROLE_ALIASES.get(wanted, wanted)
+    if wanted in runbook.roles:
+        return wanted
+    for key, role in runbook.roles.items():
+        if role.name.lower().replace(" ", "_") == wanted:
+            return key
+    return None
+
+
+def _role(rest: str, runbook: Runbook) -> Command:
+    match = _USER.search(rest)
+    role_text = _USER.sub("", rest).strip()
+    usage = "Name a role and a person: `/incident role commander @ana`."
+    if not role_text or not match:
+        raise UsageError(usage)
+    role = resolve_role(role_text, runbook)
+    if role is None:
+        names = ", ".join(runbook.roles)
+        raise UsageError(f"`{role_text}` is not a role. Roles: {names}. {usage}")
+    return Command("role", {"role": role, "user": match.group(1)})

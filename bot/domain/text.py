@@ -1,0 +1,52 @@
+"""Text rules Slack imposes: escaping user input, channel names, length limits."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+CHANNEL_NAME_MAX = 80
+TITLE_MAX = 200
+_NAME_JUNK = re.compile(r"[^a-z0-9_-]+")
+
+
+def escape(text: str) -> str:
+    """Escape what a user typed so ``<!channel>`` or ``<@U1>`` is shown, never a live mention."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of a slash command's text (Slack sends ``&lt;`` for ``<``)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(ellipsis))].rstrip() + ellipsis
+
+
+def clean_title(text: str) -> str:
+    """Collapse whitespace and cap the length; Slack's headers and topics are short."""
+    return truncate(" ".join(text.split()), TITLE_MAX)
+
+
+def slugify(text: str) -> str:
+    """Fold accents, lowercase, keep ``a-z0-9``; words joined by ``-``. May be empty."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return _NAME_JUNK.sub("-", folded.replace("_", "-")).strip("-")
+
+
+def channel_name(prefix: str, declared_at: datetime, title: str, attempt: int = 1) -> str:
+    """``inc-20261121-checkout-returns-500s``; ``-2``, ``-3``... on retries after ``name_taken``."""
+    base = f"{prefix}-{declared_at:%Y%m%d}"
+    suffix = f"-{attempt}" if attempt > 1 else ""
+    slug = slugify(title) or f"{declared_at:%H%M}"
+    room = CHANNEL_NAME_MAX - len(base) - 1 - len(suffix)
+    slug = slug[:room].rstrip("-") or f"{declared_at:%H%M}"
+    return f"{base}-{slug}{suffix}"
+
+
+def is_valid_channel_name(name: str) -> bool:
+    return 0 < len(name) <= CHANNEL_NAME_MAX and not _NAME_JUNK.search(name)

@@ -1,0 +1,36 @@
+"""Build the Bolt app: explicit listener registration, one error handler."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App
+
+from bot.slack import listeners
+from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+
+def build_app(services: Services) -> App:
+    """The real Bolt app over the services' WebClient. Listeners only ack and enqueue, so
+    Bolt's own pool stays free for the next ack however slow Slack is."""
+    secret = services.settings.slack_signing_secret
+    app = App(
+        client=services.client,
+        signing_secret=secret.get_secret_value() if secret else "",
+        request_verification_enabled=secret is not None,
+        token_verification_enabled=False,
+        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"),
+        logger=logging.getLogger("firebreak.bolt"),
+    )
+    listeners.register(app, services)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("unhandled error for %s: %s", body.get("type") or body.get("command"), error,
+                  exc_info=error)  # fmt: skip
+
+    return app

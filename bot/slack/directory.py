@@ -1,0 +1,95 @@
+"""Who a runbook contact is in this workspace: handles and user groups resolved to user ids."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.runbook import Contact, Runbook
+
+log = logging.getLogger(__name__)
+CACHE_SECONDS = 300.0
+
+
+class Directory:
+    def __init__(self, client: WebClient, runbook: Runbook) -> None:
+        self.client = client
+        self.runbook = runbook
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, Any]] = {}
+
+    def _cached(self, key: str, load: Any) -> Any:
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+                return hit[1]
+        value = load()
+        with self._lock:
+            self._cache[key] = (time.monotonic(), value)
+        return value
+
+    def bot_user_id(self) -> str:
+        return str(self._cached("auth", lambda: self.client.auth_test()["user_id"]))
+
+    def _users_by_name(self) -> dict[str, str]:
+        def load() -> dict[str, str]:
+            names: dict[str, str] = {}
+            for page in self.client.users_list(limit=200):
+                for member in page["members"]:
+                    names[member["name"]] = member["id"]
+                    display = member.get("profile", {}).get("display_name")
+                    if display:
+                        names.setdefault(display, member["id"])
+            return names
+
+        return dict(self._cached("users", load))
+
+    def _groups_by_handle(self) -> dict[str, str]:
+        def load() -> dict[str, str]:
+            groups = self.client.usergroups_list()["usergroups"]
+            return {g["handle"]: g["id"] for g in groups}
+
+        return dict(self._cached("groups", load))
+
+    def user_id(self, ref: str) -> str | None:
+        if ref[:1] in ("U", "W") and ref[1:].isalnum() and ref.isupper():
+            return ref
+        return self._users_by_name().get(ref.lstrip("@"))
+
+    def group_members(self, ref: str) -> list[str]:
+        group_id = (
+            ref if ref.startswith("S") and ref.isupper() else self._groups_by_handle().get(ref.lstrip("@"))
+        )
+        if group_id is None:
+            log.warning("user group %r not found in this workspace", ref)
+            return []
+        try:
+            return list(self.client.usergroups_users_list(usergroup=group_id)["users"])
+        except SlackApiError as exc:
+            log.warning("could not list user group %s: %s", ref, exc.response.get("error"))
+            return []
+
+    def contact(self, name: str) -> Contact | None:
+        return self.runbook.contacts.get(name)
+
+    def people(self, contact_names: list[str]) -> list[str]:
+        """Every user a list of contacts reaches, in order, without repeats."""
+        found: list[str] = []
+        for name in contact_names:
+            contact = self.contact(name)
+            if contact is None:
+                continue
+            for ref in contact.users:
+                user = self.user_id(ref)
+                if user is None:
+                    log.warning("contact %s: user %r not found in this workspace", name, ref)
+                else:
+                    found.append(user)
+            for group in contact.usergroups:
+                found += self.group_members(group)
+        return list(dict.fromkeys(found))

@@ -1,0 +1,18 @@
+"""Action, block and callback ids shared by the cards and the listeners that answer them."""
+
+CHECKLIST_TOGGLE = "checklist:"  # + item key; value = incident id
+ROLE_TAKE = "role-take:"  # + role key; value = incident id
+ROLE_ASSIGN = "role-assign:"  # + role key (users_select); block_id carries the incident id
+ACK_ESCALATION = "escalation-ack"
+OPEN_UPDATE_MODAL = "update-open"
+SNOOZE = "snooze:"  # + minutes
+
+DECLARE_MODAL = "declare-modal"
+UPDATE_MODAL = "update-modal"
+
+# block ids / action ids inside the declare modal
+TITLE_BLOCK, TITLE_INPUT = "title", "title-input"
+SEVERITY_BLOCK, SEVERITY_INPUT = "severity", "severity-input"
+DESCRIPTION_BLOCK, DESCRIPTION_INPUT = "description", "description-input"
+OPTIONS_BLOCK, OPTIONS_INPUT = "options", "options-input"
+UPDATE_BLOCK, UPDATE_INPUT = "update", "update-input"

@@ -1,0 +1,14 @@
+"""Bolt listeners. Each one acks, parses, calls one service function and answers."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.slack.listeners import actions, commands, views
+from bot.wiring import Services
+
+
+def register(app: App, services: Services) -> None:
+    commands.register(app, services)
+    actions.register(app, services)
+    views.register(app, services)

@@ -1,0 +1,6 @@
+"""SQLite persistence through sqlite-utils: the only package that writes SQL."""
+
+from bot.store.database import open_database
+from bot.store.incidents import IncidentStore, NotFoundError
+
+__all__ = ["IncidentStore", "NotFoundError", "open_database"]
