@@ -1,0 +1,103 @@
+"""An end-to-end rig: the local fake Slack, and the real bot (Bolt over HTTP) pointed at it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.fakeslack import DeliveryResult, FakeSlack
+from bot.runtime import Bot
+
+REPO = Path(__file__).resolve().parents[1]
+RUNBOOKS = REPO / "runbooks"
+
+
+def seed(fake: FakeSlack) -> dict[str, str]:
+    """A small workspace: people, the user groups the default runbooks name, two channels."""
+    people = {n: fake.add_user(n) for n in ("ana", "ben", "cara", "dev", "eng-manager", "cto")}
+    fake.add_usergroup("oncall-sre", [people["ben"]])
+    fake.add_usergroup("security", [people["cara"]])
+    fake.add_usergroup("oncall-managers", [people["eng-manager"]])
+    fake.add_usergroup("team-leads", [people["dev"]])
+    fake.add_usergroup("product-managers", [people["dev"]])
+    everyone = list(people.values())
+    people["#general"] = fake.add_channel("general", everyone)
+    people["#incidents"] = fake.add_channel("incidents", [*everyone, fake.bot_user_id])
+    return people
+
+
+@dataclass
+class Rig:
+    fake: FakeSlack
+    bot: Bot
+    clock: FakeClock
+    ids: dict[str, str]
+    tmp: Path
+    extra_env: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stakeholders(self) -> str:
+        return self.ids["#incidents"]
+
+    def settle(self, timeout: float = 15.0) -> None:
+        """Wait for the bot's queued background work (not for a deadline: the clock is fake)."""
+        assert self.bot.services.worker.wait_idle(timeout), "background work did not finish"
+
+    def command(self, user: str, text: str, channel: str = "#general") -> DeliveryResult:
+        channel_id = self.ids.get(channel, channel)
+        result = self.fake.slash_command(self.ids[user], channel_id, "/incident", text)
+        self.settle()
+        return result
+
+    def incident_channel(self) -> dict[str, Any]:
+        channels = [c for c in self.fake.channels() if c["name"].startswith("inc-")]
+        assert len(channels) == 1, [c["name"] for c in channels]
+        return channels[0]
+
+    def replies_to(self, user: str) -> list[str]:
+        return [e.get("text", "") for e in self.fake.ephemerals(user_id=self.ids[user])]
+
+    def card(self, channel_id: str, ts: str) -> str:
+        """All the text a person sees on a message, blocks included."""
+        return message_text(self.fake.message(channel_id, ts))
+
+
+def message_text(message: dict[str, Any]) -> str:
+    parts = [message.get("text", "")]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text"):
+                parts.append(node.get("text", ""))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(message.get("blocks") or [])
+    return "\n".join(parts)
+
+
+def make_settings(fake: FakeSlack, tmp: Path, stakeholders: str | None, **overrides: Any) -> Settings:
+    env: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": fake.bot_token,
+        "SLACK_SIGNING_SECRET": fake.signing_secret,
+        "SLACK_API_URL": fake.api_url,
+        "BOT_DB": str(tmp / "incidents.db"),
+        "BOT_RUNBOOKS": str(overrides.pop("runbooks", RUNBOOKS)),
+        "BOT_STAKEHOLDER_CHANNEL": stakeholders,
+        "BOT_HTTP_PORT": 0,
+    }
+    env.update(overrides)
+    return Settings(_env_file=None, **env)  # type: ignore[call-arg]
+
+
+def start_bot(fake: FakeSlack, settings: Settings, clock: FakeClock) -> Bot:
+    bot = Bot(settings, clock)
+    server = bot.serve_http(host="127.0.0.1", port=0)
+    fake.set_request_url(server.url + "/slack/events")
+    return bot
