@@ -176,7 +176,8 @@ class DeclareService(IncidentCore):
             branches = [
                 self._steps.submit(self._checklist_and_pin, incident_id),
                 self._steps.submit(self._roles_card, incident_id),
-                self._steps.submit(self._topic_and_invites, incident_id),
+                self._steps.submit(self._invites, incident_id),
+                self._steps.submit(self._topic, incident_id),
                 self._steps.submit(self._announcement, incident_id),
             ]
             errors = [exc for f in branches if (exc := f.exception()) is not None]
@@ -219,14 +220,16 @@ class DeclareService(IncidentCore):
             ts = self.publisher.post_roles_card(self.snapshot(incident_id))
             self.store.update(incident_id, roles_ts=ts)
 
-    def _topic_and_invites(self, incident_id: int) -> None:
+    def _invites(self, incident_id: int) -> None:
         incident = self.store.get(incident_id)
         assert incident.channel_id is not None
         if not incident.invited:
             responders = list(self.severity(incident).responders)
             self.publisher.invite(incident.channel_id, [incident.declared_by], responders)
             self.store.update(incident_id, invited=True)
-        if not incident.topic_set:
+
+    def _topic(self, incident_id: int) -> None:
+        if not self.store.get(incident_id).topic_set:
             self._set_topic(incident_id)
             self.store.update(incident_id, topic_set=True)
 

@@ -32,6 +32,8 @@ class Command:
 
 
 CHANNEL_COMMANDS = {"update", "severity", "role", "mitigated", "resolve", "status"}
+# Every subcommand, in the order help lists them; tests check the README documents each one.
+SUBCOMMANDS = ("declare", "update", "severity", "role", "mitigated", "resolve", "status", "list", "help")
 ALIASES = {"new": "declare", "open": "declare", "sev": "severity", "close": "resolve", "ls": "list"}
 _FLAGS = {"--private": "private", "--drill": "drill"}
 

@@ -22,7 +22,7 @@ def build_app(services: Services) -> App:
         client=services.client,
         signing_secret=secret.get_secret_value() if secret else "",
         request_verification_enabled=secret is not None,
-        token_verification_enabled=False,
+        token_verification_enabled=True,  # one auth.test at start: a bad token fails fast, acks stay warm
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"),
         logger=logging.getLogger("firebreak.bolt"),
     )

@@ -182,7 +182,8 @@ class Cards:
             title = f"📣 Update on private incident {inc.ref} ({sev.label} · {inc.status.label})"
             body = "Details are in the incident channel."
         blocks = [section(f"*{title}*\n{body}"), context(self.state_line(snap))]
-        return truncate(f"Update on {inc.ref}: {text}" if public else title, 3000), blocks
+        fallback = f"Update on {inc.ref}: {escape(text)}" if public else title
+        return truncate(fallback, 3000), blocks
 
     def notice(self, snap: Snapshot, text: str, public: bool) -> tuple[str, list[Block]]:
         inc = snap.incident

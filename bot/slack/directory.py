@@ -13,7 +13,8 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.runbook import Contact, Runbook
 
 log = logging.getLogger(__name__)
-CACHE_SECONDS = 300.0
+CACHE_SECONDS = 300.0  # users and group handles
+MEMBERS_SECONDS = 60.0  # group membership follows on-call rotations, so it is kept briefly
 
 
 class Directory:
@@ -23,10 +24,10 @@ class Directory:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Any]] = {}
 
-    def _cached(self, key: str, load: Any) -> Any:
+    def _cached(self, key: str, load: Any, seconds: float = CACHE_SECONDS) -> Any:
         with self._lock:
             hit = self._cache.get(key)
-            if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+            if hit and time.monotonic() - hit[0] < seconds:
                 return hit[1]
         value = load()
         with self._lock:
@@ -68,8 +69,12 @@ class Directory:
         if group_id is None:
             log.warning("user group %r not found in this workspace", ref)
             return []
-        try:
+
+        def load() -> list[str]:
             return list(self.client.usergroups_users_list(usergroup=group_id)["users"])
+
+        try:
+            return list(self._cached(f"members:{group_id}", load, MEMBERS_SECONDS))
         except SlackApiError as exc:
             log.warning("could not list user group %s: %s", ref, exc.response.get("error"))
             return []

@@ -7,6 +7,10 @@ from slack_bolt import App
 from bot.slack.listeners import actions, commands, views
 from bot.wiring import Services
 
+# What the app listens to; tests check manifest.yml declares exactly these.
+SLASH_COMMANDS = (commands.COMMAND,)
+EVENTS: tuple[str, ...] = ()
+
 
 def register(app: App, services: Services) -> None:
     commands.register(app, services)
