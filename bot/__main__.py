@@ -21,7 +21,9 @@ def _run(settings: Settings) -> int:
     try:
         bot = Bot(settings)
     except BoltError as exc:  # auth.test failed: a wrong or revoked token
-        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({exc}); check the token and SLACK_API_URL") from exc
+        raise ConfigError(
+            f"Slack rejected SLACK_BOT_TOKEN ({exc}); check the token and SLACK_API_URL"
+        ) from exc
     except OSError as exc:  # URLError included: Slack (or SLACK_API_URL) unreachable
         raise ConfigError(f"cannot reach Slack at {settings.api_url}: {exc}") from exc
     if settings.http_port is not None:
@@ -60,6 +62,18 @@ def _playground(settings: Settings, args: argparse.Namespace) -> int:
     return run_playground(settings, port=args.port, open_browser=not args.no_browser)
 
 
+def _postmortem(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.cli_aftermath import print_postmortem
+
+    return print_postmortem(settings, args.incident)
+
+
+def _stats(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.cli_aftermath import print_stats
+
+    return print_stats(settings, args.days)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Firebreak incident bot")
     sub = parser.add_subparsers(dest="command")
@@ -69,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     for p in (play, sub.choices["run"]):
         p.add_argument("--port", type=int, default=8080, help="playground web page port")
         p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    post = sub.add_parser("postmortem", help="print an incident's postmortem draft (INC-3 or 3)")
+    post.add_argument("incident", help="the incident: INC-3 or 3")
+    stats = sub.add_parser("stats", help="incident metrics per severity, drills excluded")
+    stats.add_argument("--days", type=int, default=30, help="look back this many days (default 30)")
     args = parser.parse_args(argv)
     command = args.command or "run"
     try:
@@ -79,8 +97,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         if command == "check":
             return _check(settings)
+        if command == "postmortem":
+            return _postmortem(settings, args)
+        if command == "stats":
+            return _stats(settings, args)
         if command == "playground" or (
-            command == "run" and settings.slack_bot_token is None and settings.slack_app_token is None
+            command == "run"
+            and settings.slack_bot_token is None
+            and settings.slack_app_token is None
+            and settings.http_port is None  # BOT_HTTP_PORT asks for real Slack: say what is missing
         ):
             if not hasattr(args, "port"):
                 args.port, args.no_browser = 8080, False

@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status
-from bot.domain.text import escape
+from bot.domain.text import escape, truncate
 from bot.errors import IncidentClosed, NotInIncidentChannel, UnknownRole, UsageError
-from bot.service import DeclareService
+from bot.service import DeclareRequest, DeclareResult, DeclareService
+
+log = logging.getLogger(__name__)
+
+# Told after declare, resolve and every status change: (event, incident id). Extensions (the
+# postmortem, the App Home) queue their own work; a hook never fails the use case.
+ChangeHook = Callable[[str, int], None]
 
 
 class IncidentService(DeclareService):
+    # extensions ------------------------------------------------------------------------
+    def add_change_hook(self, hook: ChangeHook) -> None:
+        self.__dict__.setdefault("_change_hooks", []).append(hook)
+
+    def _changed(self, event: str, incident_id: int) -> None:
+        for hook in self.__dict__.get("_change_hooks", []):
+            try:
+                hook(event, incident_id)
+            except Exception:
+                log.exception("change hook for %s of INC-%s failed", event, incident_id)
+
+    def declare(self, request: DeclareRequest) -> DeclareResult:
+        result = super().declare(request)
+        self._changed("declared", result.incident.id)
+        return result
+
+    def topic(self, snap: Snapshot) -> str:
+        topic = super().topic(snap)
+        return truncate("[DRILL] " + topic, 250) if snap.incident.drill else topic
+
     # lookups ---------------------------------------------------------------------------
     def in_channel(self, channel_id: str, command: str) -> Incident:
         incident = self.store.by_channel(channel_id)
@@ -52,6 +80,7 @@ class IncidentService(DeclareService):
         self.record(incident, by, f"role:{role}", text)
         parts = ("roles", "topic", "announcement") if role == "incident_commander" else ("roles",)
         self.refresh_cards(incident_id, *parts)
+        self._changed("role", incident_id)
         return previous
 
     def release_role(self, incident_id: int, role: str, user: str) -> None:
@@ -63,6 +92,7 @@ class IncidentService(DeclareService):
         self.record(incident, user, f"role-released:{role}",
                     f"<@{user}> stepped down as {self.runbook.role_name(role)}")  # fmt: skip
         self.refresh_cards(incident_id, "roles", "topic", "announcement")
+        self._changed("role", incident_id)
 
     # updates and status ----------------------------------------------------------------
     def post_update(self, incident_id: int, author: str, text: str) -> Snapshot:
@@ -76,6 +106,7 @@ class IncidentService(DeclareService):
         snap = self.snapshot(incident_id)
         self.publisher.post_human_update(snap, author, text)
         self.refresh_cards(incident_id, "announcement")
+        self._changed("update", incident_id)
         return snap
 
     def change_severity(self, incident_id: int, severity: str, by: str) -> Incident:
@@ -94,6 +125,7 @@ class IncidentService(DeclareService):
         self.record(incident, by, "severity", text)
         self.publisher.post_notice(self.snapshot(incident_id), f"<@{by}>: {text}.", stakeholders=True)
         self.refresh_cards(incident_id)
+        self._changed("severity", incident_id)
         return incident
 
     def mitigate(self, incident_id: int, by: str) -> Incident:
@@ -110,6 +142,7 @@ class IncidentService(DeclareService):
             stakeholders=True,
         )
         self.refresh_cards(incident_id)
+        self._changed("mitigated", incident_id)
         return incident
 
     def resolve(self, incident_id: int, by: str, summary: str) -> Incident:
@@ -128,6 +161,7 @@ class IncidentService(DeclareService):
             text += f"\n>{escape_quote(summary.strip())}"
         self.publisher.post_notice(self.snapshot(incident_id), text, stakeholders=True)
         self.refresh_cards(incident_id)
+        self._changed("resolved", incident_id)
         return incident
 
     def status(self, incident_id: int) -> Snapshot:

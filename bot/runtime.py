@@ -59,6 +59,10 @@ class Bot:
         self.services.worker.submit("startup", self._resume)
         for hook in STARTUP_HOOKS:
             hook(self)
+        scheduler = self.services.extras.get("scheduler")
+        if scheduler is not None:  # the deadline clock: re-armed from the ledger
+            self.on_stop(scheduler.shutdown)
+            scheduler.start()
 
     def _resume(self) -> None:
         resumed = self.services.incidents.resume_unfinished()

@@ -44,6 +44,7 @@ class DeclareRequest:
 class DeclareResult:
     incident: Incident
     created: bool
+    resumed: bool = False  # a repeat that finished a half-done declare
 
 
 class IncidentCore:
@@ -142,9 +143,10 @@ class DeclareService(IncidentCore):
             self.store.add_items(incident.id, self.checklist_for(sev, incident))
             label = f"{sev.label} declared" + (" (drill)" if request.drill else "")
             self.record(incident, request.declared_by, "declared", f"{label}: {title}")
+        resumed = not created and bool(incident.missing_steps())
         if incident.missing_steps():
             incident = self.complete_setup(incident.id)
-        return DeclareResult(incident, created)
+        return DeclareResult(incident, created, resumed)
 
     def checklist_for(self, sev: Severity, incident: Incident) -> list[ChecklistState]:
         return [

@@ -8,14 +8,20 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.clock import Clock, SystemClock
+from bot.clockwork import Clockwork
 from bot.config import Settings
 from bot.domain.runbook import Runbook
 from bot.operations import IncidentService
 from bot.ports import Lifecycle
+from bot.render import Renderer, check_templates
 from bot.runbooks import load_runbook
+from bot.scheduling import DeadlineScheduler
+from bot.slack.clock_cards import ClockCards
 from bot.slack.notifier import ChannelPacer, SlackPublisher, make_client
+from bot.slack.outbox_sender import OutboxSender
 from bot.store import IncidentStore, open_database
 from bot.store.database import Database
+from bot.store.deadlines import DeadlineStore
 from bot.worker import KeyedWorker
 
 
@@ -61,4 +67,24 @@ def build_services(
         stakeholder_channel=settings.stakeholder_channel,
         refresh=worker.coalesce,
     )
-    return Services(settings, runbook, database, store, clock, client, publisher, worker, incidents)
+    services = Services(settings, runbook, database, store, clock, client, publisher, worker, incidents)
+    if lifecycle is None:
+        add_clock(services)
+    return services
+
+
+def add_clock(services: Services) -> Clockwork:
+    """The deadline ledger as the incidents' lifecycle, and its scheduler (started by the runtime)."""
+    deadlines = DeadlineStore(services.database)
+    folder = services.settings.runbooks_path / "templates"
+    check_templates(folder, services.runbook)  # a broken template stops the start, naming the file
+    renderer = Renderer(folder, services.runbook)
+    cards = ClockCards(services.runbook, renderer, services.publisher.directory)
+    sender = OutboxSender(deadlines, services.publisher, services.clock)
+    clockwork = Clockwork(
+        services.incidents, deadlines, cards, sender, services.worker.submit, services.clock
+    )
+    services.incidents.lifecycle = clockwork
+    scheduler = DeadlineScheduler(clockwork, deadlines, services.worker, services.clock)
+    services.extras.update(clockwork=clockwork, scheduler=scheduler, deadlines=deadlines, clock_cards=cards)
+    return clockwork

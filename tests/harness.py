@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.domain.models import Incident
 from bot.fakeslack import DeliveryResult, FakeSlack
 from bot.runtime import Bot
 
@@ -101,3 +104,54 @@ def start_bot(fake: FakeSlack, settings: Settings, clock: FakeClock) -> Bot:
     server = bot.serve_http(host="127.0.0.1", port=0)
     fake.set_request_url(server.url + "/slack/events")
     return bot
+
+
+# helpers added for the issue-2 battery -----------------------------------------------------
+def declare(rig: Rig, user: str = "ana", text: str = "declare p0 Checkout returns 500s") -> Incident:
+    """Declare through the slash command and return the incident as the store has it."""
+    before = {i.id for i in rig.bot.services.store.all_incidents()}
+    rig.command(user, text)
+    new = [i for i in rig.bot.services.store.all_incidents() if i.id not in before]
+    assert len(new) == 1, f"expected one new incident, got {len(new)}: {rig.replies_to(user)}"
+    return new[0]
+
+
+def current(rig: Rig, incident: Incident) -> Incident:
+    return rig.bot.services.store.get(incident.id)
+
+
+def click(rig: Rig, user: str, incident: Incident, ts: str, action_id: str, **kw: Any) -> DeliveryResult:
+    """A person clicks an element of a card in the incident's channel; waits for the work."""
+    assert incident.channel_id
+    result = rig.fake.click(rig.ids[user], incident.channel_id, ts, action_id, **kw)
+    rig.settle()
+    return result
+
+
+def checklist(rig: Rig, incident: Incident) -> str:
+    inc = current(rig, incident)
+    assert inc.channel_id and inc.checklist_ts
+    return rig.card(inc.channel_id, inc.checklist_ts)
+
+
+def item_line(card: str, text: str) -> str:
+    """The line of a checklist card that shows one item."""
+    lines = [line for line in card.splitlines() if text in line and ("☐" in line or "☑" in line)]
+    assert len(lines) == 1, (text, card)
+    return lines[0]
+
+
+def timeline_kinds(rig: Rig, incident: Incident) -> list[str]:
+    return [e.kind for e in rig.bot.services.store.timeline(incident.id)]
+
+
+def wait_for(rig: Rig, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Wait for work done on Bolt's threads rather than the worker (e.g. views.open after an ack):
+    re-check on every change of the fake workspace; no sleeping."""
+    deadline = time.monotonic() + timeout
+    version = rig.fake.version
+    while not (found := predicate()):
+        left = deadline - time.monotonic()
+        assert left > 0, "timed out waiting for Slack to change"
+        version = rig.fake.wait_for_change(version, left)
+    return found

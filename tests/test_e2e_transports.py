@@ -21,7 +21,9 @@ def test_socket_mode_declare_round_trip(fake_slack: FakeSlack, clock: FakeClock,
     try:
         bot.connect_socket_mode()
         assert fake_slack.socket_connected
-        result = fake_slack.slash_command(ids["ana"], ids["#general"], "/incident", "declare p1 Search is slow")
+        result = fake_slack.slash_command(
+            ids["ana"], ids["#general"], "/incident", "declare p1 Search is slow"
+        )
         assert result.ack_seconds < 3
         assert bot.services.worker.wait_idle(15)
         names = [c["name"] for c in fake_slack.channels()]

@@ -18,6 +18,14 @@ SHARED = REPO.parent / "shared"
 MANIFEST = yaml.safe_load((REPO / "manifest.yml").read_text())
 CALL = re.compile(r"\bclient\.([a-z]+(?:_[A-Za-z]+)+)\(")
 NO_SCOPE_NEEDED = {"commands"}
+# Scopes that events (not method calls) need.
+EVENT_SCOPES = {
+    "reaction_added": "reactions:read",
+    "reaction_removed": "reactions:read",
+    "pin_added": "pins:read",
+    "pin_removed": "pins:read",
+    "app_home_opened": None,
+}
 
 
 def methods_called() -> set[str]:
@@ -50,6 +58,11 @@ def test_manifest_has_exactly_the_scopes_the_code_uses() -> None:
         needed = method_scopes(method)
         assert not needed or granted & set(needed), f"{method} needs one of {needed}"
     justified = {scope for method in used for scope in method_scopes(method)} | NO_SCOPE_NEEDED
+    for event in EVENTS:
+        assert event in EVENT_SCOPES, f"add the scope event {event} needs to EVENT_SCOPES"
+        if EVENT_SCOPES[event]:
+            assert EVENT_SCOPES[event] in granted, f"{event} needs {EVENT_SCOPES[event]}"
+            justified.add(str(EVENT_SCOPES[event]))
     assert granted - justified == set(), "scopes in manifest.yml that no code uses"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.domain.aftermath_commands import AFTERMATH, aftermath_args
 from bot.domain.runbook import Runbook
 from bot.domain.text import TITLE_MAX, clean_title, unescape
 from bot.errors import UsageError
@@ -21,6 +22,11 @@ HELP = """*Firebreak* — `/incident` commands
 • `/incident resolve <summary>` — close the incident
 • `/incident status` — summary of this incident (only you see it)
 • `/incident list` — open incidents
+• `/incident note <text>` — add a note to the timeline (or react :pushpin: to a message, or pin it)
+• `/incident milestone <declared|acknowledged|mitigated|resolved> HH:MM` — correct a milestone's time
+• `/incident followup <text> [@owner] [due: YYYY-MM-DD or 5d]` — record a follow-up action item
+• `/incident followups` — open follow-ups, each with a Done button (only you see it)
+• `/incident stats [30d]` — response metrics per severity, drills excluded (only you see it)
 • `/incident help` — this help"""
 
 
@@ -31,9 +37,11 @@ class Command:
     flags: frozenset[str] = frozenset()
 
 
-CHANNEL_COMMANDS = {"update", "severity", "role", "mitigated", "resolve", "status"}
+CHANNEL_COMMANDS = {"update", "severity", "role", "mitigated", "resolve", "status", "note", "milestone",
+                    "followup"}  # fmt: skip
 # Every subcommand, in the order help lists them; tests check the README documents each one.
-SUBCOMMANDS = ("declare", "update", "severity", "role", "mitigated", "resolve", "status", "list", "help")
+SUBCOMMANDS = ("declare", "update", "severity", "role", "mitigated", "resolve", "status", "list", "help",
+               "note", "milestone", "followup", "followups", "stats")  # fmt: skip
 ALIASES = {"new": "declare", "open": "declare", "sev": "severity", "close": "resolve", "ls": "list"}
 _FLAGS = {"--private": "private", "--drill": "drill"}
 
@@ -70,6 +78,8 @@ def parse(text: str, runbook: Runbook) -> Command:
         return Command("severity", {"severity": sev.key})
     if name == "role":
         return _role(rest, runbook)
+    if name in AFTERMATH:
+        return Command(name, aftermath_args(name, rest))
     raise UsageError(f"I don't know `/incident {head}`. Try `/incident help`.")
 
 

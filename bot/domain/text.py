@@ -9,6 +9,7 @@ from datetime import datetime
 CHANNEL_NAME_MAX = 80
 TITLE_MAX = 200
 _NAME_JUNK = re.compile(r"[^a-z0-9_-]+")
+_SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
 def escape(text: str) -> str:
@@ -35,7 +36,7 @@ def clean_title(text: str) -> str:
 def slugify(text: str) -> str:
     """Fold accents, lowercase, keep ``a-z0-9``; words joined by ``-``. May be empty."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return _NAME_JUNK.sub("-", folded.replace("_", "-")).strip("-")
+    return _SLUG_SEPARATORS.sub("-", folded).strip("-")
 
 
 def channel_name(prefix: str, declared_at: datetime, title: str, attempt: int = 1) -> str:

@@ -58,7 +58,8 @@ def find_action(
         for el in elements:
             if not isinstance(el, dict) or el.get("action_id") != action_id:
                 continue
-            if value is None or el.get("value") == value or _option(el, value) is not None:
+            picked = el.get("type") in _PICKED  # any user/conversation may be picked
+            if value is None or picked or el.get("value") == value or _option(el, value) is not None:
                 return block, el
     raise ValueError(f"no element with action_id={action_id!r} value={value!r} in these blocks")
 
@@ -68,6 +69,14 @@ def _option(el: dict[str, Any], value: str | None) -> dict[str, Any] | None:
         if isinstance(opt, dict) and opt.get("value") == value:
             return opt
     return None
+
+
+# what Slack puts in the action for a pick from a users/conversations/channels select
+_PICKED = {
+    "users_select": "selected_user",
+    "conversations_select": "selected_conversation",
+    "channels_select": "selected_channel",
+}
 
 
 def action(ws: Workspace, block: dict[str, Any], el: dict[str, Any], value: str | None) -> dict[str, Any]:
@@ -86,6 +95,8 @@ def action(ws: Workspace, block: dict[str, Any], el: dict[str, Any], value: str 
             out["style"] = el["style"]
     elif el.get("options") is not None:
         out["selected_option"] = _option(el, value) or (el["options"][0] if el["options"] else None)
+    elif el.get("type") in _PICKED and value is not None:
+        out[_PICKED[str(el["type"])]] = value
     elif value is not None:
         out["value"] = value
     return out

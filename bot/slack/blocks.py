@@ -47,6 +47,10 @@ def button(text: str, action_id: str, value: str, style: str | None = None) -> d
     return element
 
 
+def drill_label(inc: Incident) -> str:
+    return "[DRILL] " if inc.drill else ""
+
+
 class Cards:
     """Renders snapshots into messages; one instance per runbook and display timezone."""
 
@@ -59,8 +63,7 @@ class Cards:
 
     def heading(self, inc: Incident) -> str:
         sev = self.runbook.severities[inc.severity]
-        drill = "[DRILL] " if inc.drill else ""
-        return f"{drill}{inc.ref} · {sev.label} · {inc.title}"
+        return f"{drill_label(inc)}{inc.ref} · {sev.label} · {inc.title}"
 
     def state_line(self, snap: Snapshot) -> str:
         inc = snap.incident
@@ -80,7 +83,7 @@ class Cards:
         sev = self.runbook.severities[inc.severity]
         keys = list(sev.roles) + [r for r in snap.roles if r not in sev.roles]
         blocks: list[Block] = [
-            {"type": "header", "text": plain(f"Roles · {inc.ref}")},
+            {"type": "header", "text": plain(f"{drill_label(inc)}Roles · {inc.ref}")},
         ]
         takes = []
         for key in keys:
@@ -156,7 +159,7 @@ class Cards:
         inc = snap.incident
         sev = self.runbook.severities[inc.severity]
         ic = f"<@{snap.commander}>" if snap.commander else "nobody yet"
-        drill = "[DRILL] " if inc.drill else ""
+        drill = drill_label(inc)
         if inc.private:
             text = f"{drill}{sev.emoji} A private {sev.label} incident ({inc.ref}) is {inc.status.value}."
             detail = f"Ask {ic} (Incident Commander) if you need access."
@@ -176,10 +179,10 @@ class Cards:
         inc = snap.incident
         sev = self.runbook.severities[inc.severity]
         if public:
-            title = f"📣 Update on {inc.ref} ({sev.label} · {inc.status.label}) from <@{author}>"
+            title = f"📣 {drill_label(inc)}Update on {inc.ref} ({sev.label} · {inc.status.label}) from <@{author}>"
             body = "\n".join(f">{line}" for line in escape(text).splitlines() or [""])
         else:
-            title = f"📣 Update on private incident {inc.ref} ({sev.label} · {inc.status.label})"
+            title = f"📣 {drill_label(inc)}Update on private incident {inc.ref} ({sev.label} · {inc.status.label})"
             body = "Details are in the incident channel."
         blocks = [section(f"*{title}*\n{body}"), context(self.state_line(snap))]
         fallback = f"Update on {inc.ref}: {escape(text)}" if public else title
@@ -187,7 +190,7 @@ class Cards:
 
     def notice(self, snap: Snapshot, text: str, public: bool) -> tuple[str, list[Block]]:
         inc = snap.incident
-        shown = text if public else f"{inc.ref} (private incident) changed."
+        shown = drill_label(inc) + (text if public else f"{inc.ref} (private incident) changed.")
         return truncate(shown, 3000), [section(shown), context(self.state_line(snap))]
 
     # ephemeral answers ----------------------------------------------------------------

@@ -55,8 +55,68 @@ def _m001_incidents(db: sqlite_utils.Database) -> None:
     db.table("timeline").create_index(["incident_id", "at"])
 
 
+def _m002_deadlines(db: sqlite_utils.Database) -> None:
+    """The deadline ledger (one row per obligation) and the outbox of its Slack messages."""
+    db.execute(
+        """create table deadlines (
+            id integer primary key, incident_id integer not null references incidents(id),
+            kind text not null, key text not null, rung integer not null default 0,
+            slot text not null default '', due_at text not null, state text not null,
+            base_at text, snoozed_s integer not null default 0, created_at text not null,
+            closed_at text, fired_at text, acked_by text, acked_at text, note text)"""
+    )
+    db.execute("create index deadlines_due on deadlines(state, due_at)")
+    db.execute("create index deadlines_incident on deadlines(incident_id, state)")
+    # The database itself refuses a second firing of one obligation.
+    db.execute(
+        "create unique index deadlines_once on deadlines(incident_id, kind, key, rung, slot)"
+        " where state in ('firing', 'fired')"
+    )
+    db.execute(
+        """create table outbox (
+            id integer primary key, deadline_id integer not null references deadlines(id),
+            incident_id integer not null, step text not null, target text not null,
+            channel text, text text not null, blocks text, state text not null,
+            attempts integer not null default 0, next_attempt_at text not null,
+            ts text, error text, created_at text not null, sent_at text,
+            unique(deadline_id, step))"""
+    )
+    db.execute("create index outbox_due on outbox(state, next_attempt_at)")
+
+
+def _m003_aftermath(db: sqlite_utils.Database) -> None:
+    """Issue 5: captured messages, milestone corrections, follow-ups, postmortems, Home viewers."""
+    db.execute("alter table timeline add column ref text")  # e.g. message:<ts> for a capture
+    db.execute("create index timeline_ref on timeline(incident_id, ref)")
+    db.execute(
+        """create table captures (
+            incident_id integer not null references incidents(id), message_ts text not null,
+            source text not null, user_id text not null, created_at text not null,
+            primary key (incident_id, message_ts, source, user_id))"""
+    )
+    db.execute(
+        """create table milestones (
+            incident_id integer not null references incidents(id), name text not null,
+            at text not null, set_by text not null, set_at text not null,
+            primary key (incident_id, name))"""
+    )
+    db.execute(
+        """create table followups (
+            id integer primary key, incident_id integer not null references incidents(id),
+            text text not null, owner text, due text, created_by text not null,
+            created_at text not null, done_by text, done_at text, reminded_at text)"""
+    )
+    db.execute("create index followups_open on followups(done_at, incident_id)")
+    db.execute(
+        """create table postmortems (
+            incident_id integer primary key references incidents(id), markdown text not null,
+            rendered_at text not null, file_id text, uploaded_at text)"""
+    )
+    db.execute("create table home_users (user_id text primary key, opened_at text not null)")
+
+
 # Append only: a migration, once released, is never edited. user_version counts those applied.
-MIGRATIONS: list[Migration] = [_m001_incidents]
+MIGRATIONS: list[Migration] = [_m001_incidents, _m002_deadlines, _m003_aftermath]
 
 
 class Database:

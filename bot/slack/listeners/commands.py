@@ -7,9 +7,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.domain.aftermath_commands import AFTERMATH
 from bot.domain.commands import CHANNEL_COMMANDS, HELP, Command, parse
 from bot.errors import FirebreakError
 from bot.service import DeclareRequest
+from bot.slack.listeners import aftermath
 from bot.slack.listeners.common import ephemeral_responder, in_background
 from bot.slack.modals import declare_modal
 from bot.wiring import Services
@@ -54,6 +56,8 @@ def handle(
         client.views_open(trigger_id=command["trigger_id"], view=view)
     elif cmd.name == "declare":
         _declare(services, ack, cmd, command, reply)
+    elif cmd.name in AFTERMATH:
+        aftermath.handle_command(services, ack, cmd, command, incident_id, reply)
     else:
         assert incident_id is not None
         ack()
@@ -63,7 +67,8 @@ def handle(
 def _declare(services: Services, ack: Ack, cmd: Command, command: dict[str, Any], reply: Any) -> None:
     sev = services.runbook.severities[cmd.args["severity"]]
     note = " (title shortened to 200 characters)" if cmd.args.get("truncated") else ""
-    ack(response_type="ephemeral", text=f"Declaring a {sev.label} incident…{note}")
+    drill = "drill " if "drill" in cmd.flags else ""
+    ack(response_type="ephemeral", text=f"Declaring a {sev.label} {drill}incident…{note}")
     request = DeclareRequest(
         title=cmd.args["title"],
         severity=sev.key,
@@ -75,13 +80,17 @@ def _declare(services: Services, ack: Ack, cmd: Command, command: dict[str, Any]
 
     def job() -> None:
         result = services.incidents.declare(request)
-        reply(declared_message(result.incident.ref, result.incident.channel_id, result.created))
+        reply(
+            declared_message(result.incident.ref, result.incident.channel_id, result.created, result.resumed)
+        )
 
     in_background(services, ("declare", command["user_id"]), reply, job)
 
 
-def declared_message(ref: str, channel_id: str | None, created: bool) -> str:
+def declared_message(ref: str, channel_id: str | None, created: bool, resumed: bool = False) -> str:
     where = f"<#{channel_id}>" if channel_id else "its channel"
+    if resumed:
+        return f"{ref} is set up now: {where}. Its earlier declare had stopped half-way; no second incident was opened."
     if created:
         return f":rotating_light: {ref} declared. Join {where} — you are Incident Commander until someone takes over."
     return f"{ref} was already declared moments ago: {where}. No second incident was opened."

@@ -46,6 +46,8 @@ def submit_declare(services: Services, ack: Ack, body: dict[str, Any], view: dic
 
     def job() -> None:
         result = services.incidents.declare(request)
-        tell(declared_message(result.incident.ref, result.incident.channel_id, result.created))
+        tell(
+            declared_message(result.incident.ref, result.incident.channel_id, result.created, result.resumed)
+        )
 
     in_background(services, ("declare", user), tell, job)

@@ -1,0 +1,188 @@
+"""The playground's web server: the page (package data) and a small JSON API over the World."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .world import PlaygroundError, World
+
+log = logging.getLogger(__name__)
+
+WAIT_SECONDS = 25.0
+MAX_BODY = 256 * 1024
+STATIC = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/index.html": ("index.html", "text/html; charset=utf-8"),
+    "/app.css": ("app.css", "text/css; charset=utf-8"),
+    "/blocks.js": ("blocks.js", "text/javascript; charset=utf-8"),
+    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+}
+
+
+def static_file(name: str) -> bytes:
+    return resources.files("bot.playground").joinpath("static", name).read_bytes()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: PlaygroundServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+    # -- plumbing -----------------------------------------------------------------
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        if content_type.startswith("text/html"):
+            self.send_header(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+            )
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, data: Any, status: int = 200) -> None:
+        self._send(status, json.dumps(data).encode(), "application/json")
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise PlaygroundError("request too large")
+        raw = self.rfile.read(length) if length else b""
+        try:
+            data = json.loads(raw or b"{}")
+        except json.JSONDecodeError as e:
+            raise PlaygroundError(f"not JSON: {e}") from e
+        if not isinstance(data, dict):
+            raise PlaygroundError("expected a JSON object")
+        return data
+
+    def _handle(self, action: Any) -> None:
+        try:
+            self._json(action())
+        except PlaygroundError as e:
+            self._json({"ok": False, "error": str(e)}, 400)
+        except Exception as e:
+            log.exception("playground request failed")
+            self._json({"ok": False, "error": f"internal error: {e}"}, 500)
+
+    # -- routes -------------------------------------------------------------------
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        world = self.server.world
+        if url.path in STATIC:
+            name, ctype = STATIC[url.path]
+            self._send(200, static_file(name), ctype)
+        elif url.path == "/api/state":
+            self._handle(lambda: world.state(query.get("user", ""), query.get("channel")))
+        elif url.path == "/api/wait":
+            since = _int(query.get("since"), 0)
+            timeout = min(_float(query.get("timeout"), WAIT_SECONDS), WAIT_SECONDS)
+            self._handle(lambda: {"version": world.wait(since, timeout)})
+        elif url.path == "/api/users":
+            self._handle(lambda: {"users": world.people(), "default": world.default_user()})
+        elif url.path == "/healthz":
+            self._json({"ok": True})
+        else:
+            self._json({"ok": False, "error": "not found"}, 404)
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        world = self.server.world
+        routes = {
+            "/api/command": lambda b: world.command(_s(b, "user"), _s(b, "channel"), _s(b, "text")),
+            "/api/message": lambda b: world.command(_s(b, "user"), _s(b, "channel"), _s(b, "text")),
+            "/api/click": lambda b: (
+                world.click_view(_s(b, "user"), _s(b, "view_id"), _s(b, "action_id"), _opt(b, "value"))
+                if b.get("view_id")
+                else world.click(
+                    _s(b, "user"),
+                    _s(b, "channel"),
+                    _s(b, "ts"),
+                    _s(b, "action_id"),
+                    _opt(b, "value"),
+                    _opt(b, "block_id"),
+                )
+            ),
+            "/api/submit": lambda b: world.submit(_s(b, "user"), _s(b, "view_id"), _values(b)),
+            "/api/close": lambda b: world.close(_s(b, "user"), _s(b, "view_id")),
+            "/api/open_home": lambda b: world.open_home(_s(b, "user")),
+        }
+        route = routes.get(path)
+        if route is None:
+            self._json({"ok": False, "error": "not found"}, 404)
+            return
+        self._handle(lambda: route(self._body()))
+
+
+class PlaygroundServer(ThreadingHTTPServer):
+    """Serves the page and the API on 127.0.0.1 only; port 0 picks a free port."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, world: World, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.world = world
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> PlaygroundServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="playground-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def _s(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise PlaygroundError(f"{key} is required")
+    return value
+
+
+def _opt(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _values(body: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    values = body.get("values") or {}
+    if not isinstance(values, dict) or not all(
+        isinstance(v, dict) and all(isinstance(e, dict) for e in v.values()) for v in values.values()
+    ):
+        raise PlaygroundError("values must look like view.state.values: {block_id: {action_id: {...}}}")
+    return values
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+def _float(text: str | None, default: float) -> float:
+    try:
+        return float(text) if text is not None else default
+    except ValueError:
+        return default

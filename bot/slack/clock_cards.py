@@ -1,0 +1,196 @@
+"""Block Kit for the clock's messages: status and stakeholder updates, nudges, escalations.
+
+Words come from the templates (bot.render); this module adds structure (buttons) and decides
+where each message goes, as outbox entries the sender posts one by one.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from bot.domain.durations import format_duration
+from bot.domain.ledger import Firing
+from bot.domain.models import Snapshot
+from bot.domain.runbook import Runbook
+from bot.domain.text import escape, truncate
+from bot.render import Renderer
+from bot.slack import ids
+from bot.slack.blocks import Block, button, context, plain, section
+from bot.slack.directory import Directory
+from bot.store.deadlines import OutboxEntry
+
+MAX_DMS = 50
+CONDITIONS = {
+    "ic_assigned": "someone takes the Incident Commander role",
+    "acknowledged": "an escalation is acknowledged",
+    "triaged": "the Triage items are ticked or the impact is mitigated",
+    "started": "someone ticks an item, posts an update or mitigates",
+    "mitigated": "the impact is mitigated (`/incident mitigated`)",
+    "resolved": "the incident is resolved",
+}
+
+
+def condition_words(condition: str, runbook: Runbook) -> str:
+    if condition.startswith("item:"):
+        key = condition[5:]
+        text = next((i.text for p in runbook.phases for i in p.items if i.key == key), key)
+        return f"“{text}” is ticked"
+    return CONDITIONS.get(condition, condition)
+
+
+def fallback(text: str) -> str:
+    """The notification text: the message's first line, without bold markers."""
+    first = next((line for line in text.splitlines() if line.strip()), text)
+    return truncate(first.replace("*", ""), 300)
+
+
+class ClockCards:
+    def __init__(self, runbook: Runbook, renderer: Renderer, directory: Directory) -> None:
+        self.runbook = runbook
+        self.renderer = renderer
+        self.directory = directory
+
+    def entries(
+        self,
+        fire: Firing,
+        snap: Snapshot,
+        next_due: datetime | None,
+        now: datetime,
+        update_due: datetime | None,
+    ) -> list[OutboxEntry]:
+        """The messages a firing sends, each with a stable step name (its exactly-once key)."""
+        row, inc = fire.row, snap.incident
+        ctx = self.renderer.incident(snap, now, next_due)
+        ctx.update(self.renderer.lateness(fire.late, fire.late_by, row.due_at, fire.missed))
+        if inc.channel_id is None:
+            return []
+        if row.kind in ("update", "final"):
+            ctx["final"] = row.kind == "final"
+            out = [
+                self._entry("incident", inc.channel_id, self.renderer.render("status_update.md.j2", **ctx))
+            ]
+            if inc.announcement_channel:
+                text = self.renderer.render("stakeholder_update.md.j2", **ctx)
+                out.append(self._entry("stakeholders", inc.announcement_channel, text))
+            return out
+        if row.kind == "nudge":
+            ctx["next_due"] = self.renderer.time(update_due)
+            ctx["snooze"] = [format_duration(d) for d in self.runbook.settings.snooze_options]
+            text = self.renderer.render("nudge.md.j2", **ctx)
+            return [self._entry("incident", inc.channel_id, text, self._nudge_buttons(inc.id))]
+        if row.kind == "item":
+            return [self._item(snap, ctx, row.key)]
+        if row.kind == "escalation" and fire.rule is not None:
+            return self._escalation(fire, snap, ctx)
+        return []
+
+    def _entry(self, step: str, target: str, text: str, actions: Block | None = None) -> OutboxEntry:
+        blocks: list[Block] = [section(text)]
+        if actions:
+            blocks.append(actions)
+        return OutboxEntry(step=step, target=target, text=fallback(text), blocks=blocks)
+
+    def _nudge_buttons(self, incident_id: int) -> Block:
+        elements = [button("Write the update", ids.OPEN_UPDATE_MODAL, str(incident_id), "primary")]
+        for delta in self.runbook.settings.snooze_options:
+            minutes = int(delta.total_seconds() // 60)
+            elements.append(
+                button(f"Snooze {format_duration(delta)}", f"{ids.SNOOZE}{minutes}", str(incident_id))
+            )
+        return {"type": "actions", "block_id": f"nudge-{incident_id}", "elements": elements}
+
+    def _item(self, snap: Snapshot, ctx: dict[str, Any], key: str) -> OutboxEntry:
+        item = next(i for i in snap.items if i.key == key)
+        role = item.owner or "incident_commander"
+        holder = snap.roles.get(role)
+        ctx.update(item=item.text, owner_role=self.runbook.role_name(role),
+                   owner=f"<@{holder.user_id}>" if holder else None)  # fmt: skip
+        ctx["item"] = escape(ctx["item"])
+        assert snap.incident.channel_id is not None
+        return self._entry(
+            "incident", snap.incident.channel_id, self.renderer.render("item_overdue.md.j2", **ctx)
+        )
+
+    def _escalation(self, fire: Firing, snap: Snapshot, ctx: dict[str, Any]) -> list[OutboxEntry]:
+        inc, rule, channel_id = snap.incident, fire.rule, snap.incident.channel_id
+        assert rule is not None and channel_id is not None
+        people = [] if inc.drill else self.directory.people(list(fire.contacts))[:MAX_DMS]
+        contacts = [self.runbook.contacts.get(name) for name in fire.contacts]
+        channels = [] if inc.drill else [c.channel for c in contacts if c and c.channel]
+        default = f"Escalation “{rule.key}” is due."
+        ctx.update(
+            message=escape(rule.message or default),
+            rule=rule.key,
+            rung=fire.row.rung + 1,
+            climbed=fire.row.rung > 0,
+            mentions=" ".join(f"<@{u}>" for u in people),
+            reaches=list(fire.contacts),
+            condition=condition_words(rule.unless, self.runbook),
+        )
+        ack = self._ack_button(fire.row.id)
+        out = [
+            self._entry(
+                "incident",
+                channel_id,
+                self.renderer.render("escalation.md.j2", audience="incident", **ctx),
+                ack,
+            )
+        ]
+        for user in people:
+            text = self.renderer.render("escalation.md.j2", audience="dm", **ctx)
+            out.append(self._entry(f"dm:{user}", user, text, ack))
+        for channel in dict.fromkeys(c for c in channels if c):
+            text = self.renderer.render("escalation.md.j2", audience="channel", **ctx)
+            out.append(self._entry(f"channel:{channel}", channel, text, ack))
+        return out
+
+    @staticmethod
+    def _ack_button(deadline_id: int | None) -> Block:
+        return {
+            "type": "actions",
+            "block_id": f"escalation-{deadline_id}",
+            "elements": [button("Acknowledge", ids.ACK_ESCALATION, str(deadline_id), "danger")],
+        }
+
+    def acknowledged(self, blocks: list[Block] | None, user: str, at: datetime) -> list[Block]:
+        """The escalation message after someone acknowledged it: the button becomes who and when."""
+        kept = [b for b in blocks or [] if b.get("type") != "actions"]
+        return [*kept, context(f":white_check_mark: Acknowledged by <@{user}> at {self.renderer.time(at)}")]
+
+
+def update_modal(incident_id: int, ref: str) -> dict[str, Any]:
+    """The "write the update" modal; its submission posts a human update."""
+    return {
+        "type": "modal",
+        "callback_id": ids.UPDATE_MODAL,
+        "title": plain(f"Update {ref}", 24),
+        "submit": plain("Post update", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": json.dumps({"incident_id": incident_id}),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.UPDATE_BLOCK,
+                "label": plain("What changed?"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.UPDATE_INPUT,
+                    "multiline": True,
+                    "max_length": 2900,
+                    "placeholder": plain("Rolled back the deploy; error rate falling."),
+                },
+            }
+        ],
+    }
+
+
+def read_update(view: dict[str, Any]) -> tuple[int | None, str]:
+    values = view.get("state", {}).get("values", {})
+    text = (values.get(ids.UPDATE_BLOCK, {}).get(ids.UPDATE_INPUT, {}).get("value") or "").strip()
+    try:
+        incident_id = json.loads(view.get("private_metadata") or "{}").get("incident_id")
+    except ValueError:
+        incident_id = None
+    return (int(incident_id) if isinstance(incident_id, int) else None), text

@@ -1,0 +1,267 @@
+"""The deadline ledger table and the outbox of the Slack messages its firings send.
+
+A firing is one transaction: claim the row (``pending`` → ``firing``), write one outbox entry
+per message, re-plan. Messages then leave the outbox one by one; each is marked ``sent`` with
+its ts after the Slack call, and the row becomes ``fired`` once all of its entries are sent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.domain.ledger import Obligation, Plan
+from bot.store.database import Database, from_text, to_text
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One Slack message of a firing. ``target`` is a channel id or, for a DM, a user id."""
+
+    step: str
+    target: str
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    id: int | None = None
+    deadline_id: int | None = None
+    incident_id: int | None = None
+    channel: str | None = None  # where it was (or is being) posted: the IM id for a DM
+    attempts: int = 0
+    state: str = "pending"
+    ts: str | None = None
+
+
+def _obligation(row: dict[str, Any]) -> Obligation:
+    return Obligation(
+        id=row["id"],
+        incident_id=row["incident_id"],
+        kind=row["kind"],
+        key=row["key"],
+        rung=row["rung"],
+        due_at=_time(row["due_at"]),
+        state=row["state"],
+        base_at=from_text(row["base_at"]),
+        snoozed=timedelta(seconds=row["snoozed_s"]),
+        created_at=from_text(row["created_at"]),
+        fired_at=from_text(row["fired_at"]),
+        acked_by=row["acked_by"],
+        acked_at=from_text(row["acked_at"]),
+    )
+
+
+def _time(text: str) -> datetime:
+    value = from_text(text)
+    assert value is not None
+    return value
+
+
+def _entry(row: dict[str, Any]) -> OutboxEntry:
+    return OutboxEntry(
+        id=row["id"],
+        deadline_id=row["deadline_id"],
+        incident_id=row["incident_id"],
+        step=row["step"],
+        target=row["target"],
+        channel=row["channel"],
+        text=row["text"],
+        blocks=json.loads(row["blocks"]) if row["blocks"] else None,
+        attempts=row["attempts"],
+        state=row["state"],
+        ts=row["ts"],
+    )
+
+
+class DeadlineStore:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.db = database.db
+
+    def _query(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with self.database.lock:
+            return list(self.db.query(sql, params))
+
+    # reading ---------------------------------------------------------------------------
+    def rows(self, incident_id: int) -> list[Obligation]:
+        rows = self._query("select * from deadlines where incident_id = ? order by id", [incident_id])
+        return [_obligation(r) for r in rows]
+
+    def get(self, deadline_id: int) -> Obligation | None:
+        rows = self._query("select * from deadlines where id = ?", [deadline_id])
+        return _obligation(rows[0]) if rows else None
+
+    def due(self, now: datetime, limit: int = 10_000) -> list[Obligation]:
+        rows = self._query(
+            "select * from deadlines where state = 'pending' and due_at <= ? order by due_at limit ?",
+            [to_text(now), limit],
+        )
+        return [_obligation(r) for r in rows]
+
+    def due_ids(self, now: datetime, limit: int = 50_000) -> list[tuple[int, int]]:
+        """(id, incident id) of every pending row due by ``now``: the scheduler's cheap scan."""
+        rows = self._query(
+            "select id, incident_id from deadlines where state = 'pending' and due_at <= ?"
+            " order by due_at limit ?",
+            [to_text(now), limit],
+        )
+        return [(r["id"], r["incident_id"]) for r in rows]
+
+    def outbox_due_ids(self, now: datetime, limit: int = 50_000) -> list[tuple[int, str]]:
+        """(id, channel or target) of every message due to be sent (or retried) by ``now``."""
+        rows = self._query(
+            "select id, coalesce(channel, target) as key from outbox where state = 'pending'"
+            " and next_attempt_at <= ? order by id limit ?",
+            [to_text(now), limit],
+        )
+        return [(r["id"], r["key"]) for r in rows]
+
+    def next_wake(self, after: datetime) -> datetime | None:
+        """The earliest pending due time or outbox retry strictly after ``after`` (what is due
+        by then has just been handed to the worker)."""
+        rows = self._query(
+            "select min(t) as t from (select min(due_at) as t from deadlines where state = 'pending'"
+            " and due_at > ? union all select min(next_attempt_at) from outbox where state = 'pending'"
+            " and next_attempt_at > ?)",
+            [to_text(after), to_text(after)],
+        )
+        return from_text(rows[0]["t"]) if rows else None
+
+    def next_update_due(self, incident_id: int) -> datetime | None:
+        rows = self._query(
+            "select min(due_at) as t from deadlines where incident_id = ? and kind = 'update'"
+            " and state = 'pending'",
+            [incident_id],
+        )
+        return from_text(rows[0]["t"])
+
+    def count(self, state: str) -> int:
+        return int(self._query("select count(*) as n from deadlines where state = ?", [state])[0]["n"])
+
+    # writing ---------------------------------------------------------------------------
+    def apply(self, plan: Plan, now: datetime) -> None:
+        with self.database.transaction() as db:
+            for row, state in plan.close:
+                db.execute(
+                    "update deadlines set state = ?, closed_at = ? where id = ? and state = 'pending'",
+                    [state, to_text(now), row.id],
+                )
+            for ob in plan.open:
+                db.execute(
+                    "insert into deadlines (incident_id, kind, key, rung, slot, due_at, state, base_at,"
+                    " snoozed_s, created_at) values (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                    [ob.incident_id, ob.kind, ob.key, ob.rung, ob.slot, to_text(ob.due_at),
+                     to_text(ob.base_at), int(ob.snoozed.total_seconds()), to_text(ob.created_at or now)],
+                )  # fmt: skip
+
+    def claim(self, deadline_id: int, now: datetime, note: str = "") -> bool:
+        """``pending`` → ``firing`` if still pending and due; False when another firing won."""
+        with self.database.transaction() as db:
+            cursor = db.execute(
+                "update deadlines set state = 'firing', fired_at = ?, note = ? where id = ?"
+                " and state = 'pending' and due_at <= ?",
+                [to_text(now), note, deadline_id, to_text(now)],
+            )
+            return cursor.rowcount == 1
+
+    def skip(self, deadline_id: int, now: datetime) -> None:
+        with self.database.transaction() as db:
+            db.execute(
+                "update deadlines set state = 'cancelled', closed_at = ? where id = ? and state = 'pending'",
+                [to_text(now), deadline_id],
+            )
+
+    def snooze(self, row: Obligation) -> None:
+        with self.database.transaction() as db:
+            db.execute(
+                "update deadlines set due_at = ?, slot = ?, snoozed_s = ? where id = ? and state = 'pending'",
+                [to_text(row.due_at), row.slot, int(row.snoozed.total_seconds()), row.id],
+            )
+
+    def acknowledge(self, deadline_id: int, user: str, at: datetime) -> bool:
+        """Record the first acknowledgement of an escalation row; False if already acknowledged."""
+        with self.database.transaction() as db:
+            cursor = db.execute(
+                "update deadlines set acked_by = ?, acked_at = ? where id = ? and kind = 'escalation'"
+                " and acked_at is null",
+                [user, to_text(at), deadline_id],
+            )
+            return cursor.rowcount == 1
+
+    # the outbox ------------------------------------------------------------------------
+    def add_outbox(self, deadline: Obligation, entries: list[OutboxEntry], now: datetime) -> None:
+        with self.database.transaction() as db:
+            for entry in entries:
+                db.execute(
+                    "insert into outbox (deadline_id, incident_id, step, target, channel, text, blocks,"
+                    " state, next_attempt_at, created_at) values (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                    [deadline.id, deadline.incident_id, entry.step, entry.target, entry.channel,
+                     entry.text, json.dumps(entry.blocks) if entry.blocks else None, to_text(now),
+                     to_text(now)],
+                )  # fmt: skip
+            if not entries:
+                self._maybe_fired(db, deadline.id)
+
+    def outbox(self, deadline_id: int) -> list[OutboxEntry]:
+        rows = self._query("select * from outbox where deadline_id = ? order by id", [deadline_id])
+        return [_entry(r) for r in rows]
+
+    def outbox_due(self, now: datetime, limit: int = 10_000) -> list[OutboxEntry]:
+        rows = self._query(
+            "select * from outbox where state = 'pending' and next_attempt_at <= ? order by id limit ?",
+            [to_text(now), limit],
+        )
+        return [_entry(r) for r in rows]
+
+    def retry_now(self, now: datetime) -> int:
+        """At start-up: every pending message is due at once (a crash may have left a backoff)."""
+        with self.database.transaction() as db:
+            cursor = db.execute(
+                "update outbox set next_attempt_at = ? where state = 'pending' and next_attempt_at > ?",
+                [to_text(now), to_text(now)],
+            )
+            return int(cursor.rowcount)
+
+    def entry(self, entry_id: int) -> OutboxEntry:
+        return _entry(self._query("select * from outbox where id = ?", [entry_id])[0])
+
+    def start_attempt(
+        self, entry_id: int, channel: str, now: datetime, retry_at: datetime
+    ) -> OutboxEntry | None:
+        """Count an attempt before the Slack call and push the retry time out; None if the
+        entry is sent, given up, or not due for a retry yet."""
+        with self.database.transaction() as db:
+            cursor = db.execute(
+                "update outbox set attempts = attempts + 1, channel = ?, next_attempt_at = ?"
+                " where id = ? and state = 'pending' and next_attempt_at <= ?",
+                [channel, to_text(retry_at), entry_id, to_text(now)],
+            )
+            if cursor.rowcount != 1:
+                return None
+        return self.entry(entry_id)
+
+    def mark_sent(self, entry: OutboxEntry, channel: str, ts: str, now: datetime) -> None:
+        with self.database.transaction() as db:
+            db.execute(
+                "update outbox set state = 'sent', channel = ?, ts = ?, sent_at = ?, error = null"
+                " where id = ?",
+                [channel, ts, to_text(now), entry.id],
+            )
+            self._maybe_fired(db, entry.deadline_id)
+
+    def mark_failed(self, entry: OutboxEntry, error: str, give_up: bool) -> None:
+        with self.database.transaction() as db:
+            db.execute(
+                "update outbox set error = ?, state = ? where id = ?",
+                [error[:500], "failed" if give_up else "pending", entry.id],
+            )
+            if give_up:
+                self._maybe_fired(db, entry.deadline_id)
+
+    @staticmethod
+    def _maybe_fired(db: Any, deadline_id: int | None) -> None:
+        db.execute(
+            "update deadlines set state = 'fired' where id = ? and state = 'firing' and not exists"
+            " (select 1 from outbox where deadline_id = ? and state = 'pending')",
+            [deadline_id, deadline_id],
+        )

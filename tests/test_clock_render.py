@@ -1,0 +1,122 @@
+"""The clock's templates: escaping, Slack's limits, and a start-up check that names broken files."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain.ledger import Firing, Obligation
+from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot
+from bot.domain.runbook import Runbook
+from bot.render import TEMPLATES, Renderer, TemplateProblem, check_templates
+from bot.runbooks import load_runbook
+from bot.slack.clock_cards import ClockCards
+
+RUNBOOKS = Path(__file__).resolve().parent.parent / "runbooks"
+T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+
+
+class NoDirectory:
+    """Escalation contacts resolved to nobody (a directory without Slack)."""
+
+    def people(self, names: list[str]) -> list[str]:
+        return ["U9"]
+
+
+@pytest.fixture(scope="module")
+def runbook() -> Runbook:
+    return load_runbook(RUNBOOKS)
+
+
+def snapshot(title: str, summary: str, private: bool = False) -> Snapshot:
+    inc = Incident(id=7, title=title, severity="p0", declared_by="U1", declared_at=T0, channel_id="C1",
+                   announcement_channel="C2", summary=summary, summary_at=T0 if summary else None,
+                   private=private)  # fmt: skip
+    ic = RoleAssignment(role="incident_commander", user_id="U1", assigned_by="U1", assigned_at=T0)
+    items = [ChecklistState(key="stakeholders-notified", phase="triage", phase_name="Triage <b>",
+                            text="Stakeholders <!here>", position=0, owner="communications_lead")]  # fmt: skip
+    return Snapshot(incident=inc, roles={"incident_commander": ic}, items=items)
+
+
+def test_shipped_templates_pass_the_check(runbook: Runbook) -> None:
+    assert check_templates(RUNBOOKS / "templates", runbook) == list(TEMPLATES)
+
+
+def test_a_broken_template_is_named_at_start_up(runbook: Runbook, tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    shutil.copytree(RUNBOOKS / "templates", folder)
+    (folder / "nudge.md.j2").write_text("Hello {{ comander }}")
+    with pytest.raises(TemplateProblem, match=r"nudge\.md\.j2.*comander"):
+        check_templates(folder, runbook)
+
+
+def test_a_team_may_override_only_some_templates(runbook: Runbook, tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "nudge.md.j2").write_text("Psst {{ commander }}")
+    renderer = Renderer(folder, runbook)
+    assert check_templates(folder, runbook)
+    assert renderer.render("nudge.md.j2", commander="<@U1>") == "Psst <@U1>"
+
+
+def entries(runbook: Runbook, snap: Snapshot, row: Obligation, **kw: object) -> list[str]:
+    cards = ClockCards(runbook, Renderer(RUNBOOKS / "templates", runbook), NoDirectory())  # type: ignore[arg-type]
+    rule = next((e for e in runbook.severities["p0"].escalations if e.key == row.key), None)
+    fire = Firing(row, contacts=rule.notify if rule else (), rule=rule, **kw)  # type: ignore[arg-type]
+    out = cards.entries(fire, snap, T0 + timedelta(minutes=60), T0 + timedelta(minutes=30), T0)
+    texts = []
+    for entry in out:
+        assert len(entry.text) <= 300
+        assert entry.blocks and len(entry.blocks) <= 50
+        for block in entry.blocks:
+            if block["type"] == "section":
+                assert len(block["text"]["text"]) <= 3000
+                texts.append(block["text"]["text"])
+            for element in block.get("elements", []):
+                assert len(element["text"]["text"]) <= 75 and len(element["value"]) <= 2000
+    return texts
+
+
+def test_user_text_is_escaped_everywhere(runbook: Runbook) -> None:
+    snap = snapshot("Checkout <!channel> & co", "Rolled back <@U2>")
+    for kind, key in [("update", "update"), ("nudge", "nudge"), ("escalation", "no-commander"),
+                      ("item", "stakeholders-notified"), ("final", "final")]:  # fmt: skip
+        row = Obligation(7, kind, key, T0 + timedelta(minutes=30), id=3)  # type: ignore[arg-type]
+        for text in entries(runbook, snap, row):
+            assert "<!channel>" not in text and "<@U2>" not in text and "<!here>" not in text, text
+
+
+def test_status_update_content(runbook: Runbook) -> None:
+    row = Obligation(7, "update", "update", T0 + timedelta(minutes=30), id=3)
+    incident, stakeholders = entries(runbook, snapshot("Checkout down", ""), row)
+    assert "No new information from the responders since 10:00" in incident
+    assert "Incident Commander: <@U1>" in incident and "0/1 done" in incident and "Triage" in incident
+    assert "Next update due 11:00" in incident
+    assert "Checkout down" in stakeholders and "Next update by 11:00" in stakeholders
+
+
+def test_late_coalesced_update_says_so(runbook: Runbook) -> None:
+    row = Obligation(7, "update", "update", T0 + timedelta(minutes=30), id=3)
+    incident, _ = entries(
+        runbook, snapshot("Checkout down", "x"), row, late_by=timedelta(minutes=77), missed=3
+    )
+    assert "late" in incident and "3 updates were missed" in incident
+
+
+def test_private_incident_stakeholder_update_hides_the_details(runbook: Runbook) -> None:
+    row = Obligation(7, "update", "update", T0 + timedelta(minutes=30), id=3)
+    _, stakeholders = entries(runbook, snapshot("Acme data leak", "Keys rotated", private=True), row)
+    assert "Acme" not in stakeholders and "Keys rotated" not in stakeholders
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=200), st.text(max_size=5000))
+def test_rendered_text_never_exceeds_slack_limits(runbook: Runbook, title: str, summary: str) -> None:
+    snap = snapshot(title.strip() or "t", summary * 3)
+    for kind, key in [("update", "update"), ("escalation", "no-commander"), ("nudge", "nudge")]:
+        entries(runbook, snap, Obligation(7, kind, key, T0, id=1))  # type: ignore[arg-type]

@@ -1,0 +1,206 @@
+"""The playground's JSON API: the real bot behind a local fake Slack, driven like the page does."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.playground import Playground
+from bot.playground.compose import encode
+from bot.playground.server import static_file
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def playground() -> Iterator[Playground]:
+    settings = Settings(_env_file=None, BOT_RUNBOOKS=str(REPO / "runbooks"))  # type: ignore[call-arg]
+    with Playground(settings, port=0) as pg:
+        yield pg
+        settle(pg)
+        assert pg.world.fake.violations == [], "the bot broke Slack's contract"
+
+
+def settle(pg: Playground) -> None:
+    assert pg.world.bot is not None
+    assert pg.world.bot.services.worker.wait_idle(15), "background work did not finish"
+
+
+def get(pg: Playground, path: str) -> Any:
+    with urllib.request.urlopen(pg.url + path, timeout=30) as resp:
+        return json.load(resp)
+
+
+def post(pg: Playground, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    req = urllib.request.Request(
+        pg.url + path, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
+def state(pg: Playground, user: str, channel: str) -> Any:
+    return get(pg, f"/api/state?user={user}&channel={channel}")
+
+
+def test_serves_the_page_and_its_scripts_on_loopback(playground: Playground) -> None:
+    assert playground.url.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(playground.url + "/", timeout=10) as resp:
+        html = resp.read().decode()
+        assert "Content-Security-Policy" in resp.headers
+    assert "<title>Firebreak playground</title>" in html
+    for name in ("app.js", "blocks.js", "app.css"):
+        assert f"/{name}" in html and static_file(name)
+
+
+def test_the_seeded_workspace(playground: Playground) -> None:
+    s = get(playground, "/api/state")
+    people = {u["name"] for u in s["users"] if not u["is_bot"]}
+    assert people == {"ana", "ben", "cara", "dev", "eng-manager", "cto"}
+    assert [c["name"] for c in s["sidebar"]] == ["general", "incidents"]
+    assert s["channel"]["name"] == "general" and s["names"]["users"][s["me"]] == "ana"
+    assert set(s["names"]["groups"].values()) >= {"oncall-sre", "security", "oncall-managers"}
+    assert playground.world.settings.stakeholder_channel == s["sidebar"][1]["id"]
+
+
+def test_declare_then_tick_a_checklist_item_edits_the_pinned_card(playground: Playground) -> None:
+    s = get(playground, "/api/state")
+    ana, general = s["me"], s["channel"]["id"]
+    status, answer = post(
+        playground,
+        "/api/command",
+        {"user": ana, "channel": general, "text": "/incident declare p0 Checkout returns 500s"},
+    )
+    assert (status, answer["ok"]) == (200, True)
+    settle(playground)
+
+    s = state(playground, ana, general)
+    inc = next(c for c in s["sidebar"] if c["name"].startswith("inc-"))
+    assert inc["name"].endswith("checkout-returns-500s")
+    assert any("declared" in e["text"] for e in s["ephemerals"])
+
+    s = state(playground, ana, inc["id"])
+    assert s["channel"]["topic"].startswith("P0 Critical")
+    (card,) = s["pins"]
+    tick = next(
+        b for b in card["blocks"] if b.get("accessory", {}).get("action_id") == "checklist:severity-confirmed"
+    )
+    assert tick["text"]["text"].startswith("☐")
+
+    version = s["version"]
+    ben = next(u["id"] for u in s["users"] if u["name"] == "ben")
+    status, answer = post(
+        playground,
+        "/api/click",
+        {
+            "user": ben,
+            "channel": inc["id"],
+            "ts": card["ts"],
+            "action_id": "checklist:severity-confirmed",
+            "value": tick["accessory"]["value"],
+        },
+    )
+    assert (status, answer["ok"]) == (200, True)
+    settle(playground)
+    assert get(playground, f"/api/wait?since={version}&timeout=5")["version"] > version
+
+    s = state(playground, ben, inc["id"])
+    (card,) = s["pins"]
+    line = next(
+        b["text"]["text"] for b in card["blocks"] if "Severity confirmed" in b.get("text", {}).get("text", "")
+    )
+    assert line.startswith("☑") and f"<@{ben}>" in line
+    assert card.get("edited")
+
+
+def test_a_modal_opens_and_submits_in_state_values_shape(playground: Playground) -> None:
+    s = get(playground, "/api/state")
+    ana, general = s["me"], s["channel"]["id"]
+    post(playground, "/api/command", {"user": ana, "channel": general, "text": "/incident declare"})
+    (view,) = state(playground, ana, general)["views"]
+    values = {
+        "title": {"title-input": {"type": "plain_text_input", "value": "Search is slow"}},
+        "severity": {
+            "severity-input": {"type": "static_select", "selected_option": {"value": "p2", "text": {}}}
+        },
+        "description": {"description-input": {"type": "plain_text_input", "value": None}},
+        "options": {"options-input": {"type": "checkboxes", "selected_options": []}},
+    }
+    status, answer = post(playground, "/api/submit", {"user": ana, "view_id": view["id"], "values": values})
+    assert (status, answer["ok"]) == (200, True)
+    settle(playground)
+    s = state(playground, ana, general)
+    assert s["views"] == []
+    assert any(c["name"].endswith("search-is-slow") for c in s["sidebar"])
+
+
+def test_close_a_modal(playground: Playground) -> None:
+    s = get(playground, "/api/state")
+    ana, general = s["me"], s["channel"]["id"]
+    post(playground, "/api/command", {"user": ana, "channel": general, "text": "/incident declare"})
+    (view,) = state(playground, ana, general)["views"]
+    assert post(playground, "/api/close", {"user": ana, "view_id": view["id"]})[0] == 200
+    assert state(playground, ana, general)["views"] == []
+
+
+def test_plain_messages_and_mistakes(playground: Playground) -> None:
+    s = get(playground, "/api/state")
+    ana, general = s["me"], s["channel"]["id"]
+    ben = playground.world.seeded.people["ben"]
+    status, _ = post(
+        playground, "/api/message", {"user": ana, "channel": general, "text": "hello <!channel> @ben"}
+    )
+    assert status == 200
+    (msg,) = state(playground, ana, general)["messages"]
+    assert msg["text"] == f"hello &lt;!channel&gt; <@{ben}|ben>" and msg["user"] == ana
+
+    status, answer = post(playground, "/api/command", {"user": ana, "channel": general, "text": "/deploy"})
+    assert status == 400 and "not a valid command" in answer["error"]
+    status, answer = post(playground, "/api/command", {"user": "U404", "channel": general, "text": "hi"})
+    assert status == 400 and "no such person" in answer["error"]
+    status, answer = post(
+        playground, "/api/click", {"user": ana, "channel": general, "ts": msg["ts"], "action_id": "nope"}
+    )
+    assert status == 400 and "nope" in answer["error"]
+    status, answer = post(playground, "/api/submit", {"user": ana, "view_id": "V1", "values": []})
+    assert status == 400
+    assert post(playground, "/api/nothing", {})[0] == 404
+
+
+def test_a_channel_you_are_not_in_falls_back_to_general(playground: Playground) -> None:
+    s = get(playground, "/api/state")
+    ana = s["me"]
+    secret = playground.world.fake.add_channel("secret", [playground.world.seeded.people["cto"]])
+    assert state(playground, ana, secret)["channel"]["name"] == "general"
+    assert state(playground, ana, "home")["channel"]["id"] == "home"
+
+
+def test_typed_text_is_escaped_and_mentions_become_entities() -> None:
+    users, channels, groups = {"ana": "U1", "ben": "U2"}, {"incidents": "C1"}, {"security": "S1"}
+    assert encode("ping @ana, @security & #incidents <b>", users, channels, groups) == (
+        "ping <@U1|ana>, <!subteam^S1|@security> &amp; <#C1|incidents> &lt;b&gt;"
+    )
+    assert encode("@here: @nobody mail@ana.dev ask @ben.", users, channels, groups) == (
+        "<!here>: @nobody mail@ana.dev ask <@U2|ben>."
+    )
+
+
+def test_opening_the_app_home(playground: Playground) -> None:
+    ana = get(playground, "/api/state")["me"]
+    status, answer = post(playground, "/api/open_home", {"user": ana})
+    assert (status, answer["ok"]) == (200, True)
+    settle(playground)
+    s = state(playground, ana, "home")
+    assert s["channel"]["id"] == "home"
+    if s["home"] is not None:  # the bot publishes a Home tab once it handles app_home_opened
+        assert s["home"]["type"] == "home" and s["home"]["blocks"]

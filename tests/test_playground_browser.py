@@ -1,0 +1,122 @@
+"""The playground in headless Chromium: declare a p0, tick a checklist item, watch the pin change."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.playground import Playground
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 15_000
+
+pytestmark = pytest.mark.browser
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # pragma: no cover - depends on the environment
+    sync_playwright = None
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    if sync_playwright is None:
+        pytest.skip("the playwright Python package is not installed (pip install playwright)")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.set_default_timeout(TIMEOUT_MS)
+        yield page
+        browser.close()
+
+
+@pytest.fixture
+def playground() -> Iterator[Playground]:
+    settings = Settings(_env_file=None, BOT_RUNBOOKS=str(REPO / "runbooks"))  # type: ignore[call-arg]
+    with Playground(settings, port=0) as pg:
+        yield pg
+        assert pg.world.bot is not None and pg.world.bot.services.worker.wait_idle(15)
+        assert pg.world.fake.violations == [], "the bot broke Slack's contract"
+
+
+def test_declare_tick_and_see_the_pinned_card_change(playground: Playground, browser_page: Any) -> None:
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(playground.url)
+    expect(page.locator("#channel-title")).to_have_text("# general")
+    expect(page.locator("#user-switcher")).to_have_value(playground.world.seeded.people["ana"])
+
+    page.locator("#composer-input").fill("/incident declare p0 Checkout returns 500s")
+    page.locator("#composer-input").press("Enter")
+    expect(page.locator(".message.ephemeral", has_text="INC-1 declared")).to_be_visible()
+
+    incident = page.locator("#channel-list .sidebar-item", has_text="inc-")
+    expect(incident).to_have_count(1)
+    incident.click()
+    expect(page.locator("#channel-title")).to_contain_text("inc-")
+    expect(page.locator("#channel-topic")).to_contain_text("P0 Critical | Investigating | IC: @ana")
+
+    page.locator("#pins-toggle").click()
+    pinned_item = page.locator("#pins-list .bk-section", has_text="Severity confirmed")
+    expect(pinned_item).to_contain_text("☐")
+    item = page.locator("#messages .bk-section", has_text="Severity confirmed")
+    item.get_by_role("button", name="Tick").click()
+
+    # the bot edits the pinned card in place; the page long-polls and redraws it
+    expect(pinned_item).to_contain_text("☑")
+    expect(pinned_item).to_contain_text("@ana")
+    expect(page.locator("#pins-list .edited")).to_have_count(1)
+    page.locator("#messages").evaluate("el => el.scrollTop = 0")
+    page.mouse.move(0, 0)
+
+    artifacts = REPO / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "playground.png"))
+    (REPO / "docs").mkdir(exist_ok=True)
+    shutil.copyfile(artifacts / "playground.png", REPO / "docs" / "playground.png")
+    assert errors == []
+
+
+def test_switch_user_and_declare_from_the_modal(playground: Playground, browser_page: Any) -> None:
+    page = browser_page
+    page.goto(playground.url)
+    expect(page.locator("#channel-title")).to_have_text("# general")
+    page.locator("#user-switcher").select_option(playground.world.seeded.people["ben"])
+    expect(page.locator("#me-avatar")).to_have_text("B")
+
+    page.locator("#composer-input").fill("/incident declare")
+    page.locator("#composer-input").press("Enter")
+    modal = page.locator("#modal")
+    expect(modal).to_contain_text("Declare an incident")
+    modal.locator(".bk-input-block").nth(0).locator("input").fill("Search is <slow>")
+    modal.locator(".bk-input-block").nth(1).locator("select").select_option("p1")
+    modal.get_by_role("button", name="Declare").click()
+    expect(page.locator("#modal-overlay")).to_be_hidden()
+
+    incident = page.locator("#channel-list .sidebar-item", has_text="search-is-slow")
+    expect(incident).to_have_count(1)
+    incident.click()
+    expect(page.locator("#channel-topic")).to_contain_text("IC: @ben")
+    # what a person typed is shown as text, never as markup
+    header = page.locator("#messages .bk-header", has_text="Checklist")
+    expect(header).to_contain_text("P1 High · Search is <slow>")
+    expect(page.locator("#messages slow")).to_have_count(0)

@@ -1,0 +1,96 @@
+"""End to end with the real APScheduler, the real Bolt app and the local fake Slack, on real time:
+a runbook whose cadence is a few seconds. Waiting a few real seconds is the point here."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.fakeslack import FakeSlack
+from bot.runtime import Bot
+from bot.slack.outbox_sender import EVENT_TYPE
+from tests.harness import RUNBOOKS, make_settings, seed
+
+
+def fast_runbooks(tmp: Path) -> Path:
+    folder = tmp / "runbooks"
+    shutil.copytree(RUNBOOKS, folder)
+    settings = yaml.safe_load((folder / "settings.yml").read_text())
+    settings["nudge_before"] = "1s"
+    (folder / "settings.yml").write_text(yaml.safe_dump(settings))
+    severities = yaml.safe_load((folder / "severities.yml").read_text())
+    severities["p0"].update(update_every="3s", mitigated_update_every="6s")
+    severities["p0"]["escalations"] = [
+        {
+            "key": "no-commander",
+            "after": "2s",
+            "unless": "ic_assigned",
+            "notify": ["oncall-manager"],
+            "message": "Nobody has taken the Incident Commander role.",
+        }
+    ]
+    (folder / "severities.yml").write_text(yaml.safe_dump(severities))
+    return folder
+
+
+@pytest.fixture
+def live(fake_slack: FakeSlack, tmp_path: Path) -> Iterator[tuple[FakeSlack, Bot, dict[str, str]]]:
+    ids = seed(fake_slack)
+    settings = make_settings(fake_slack, tmp_path, ids["#incidents"], runbooks=fast_runbooks(tmp_path))
+    bot = Bot(settings)  # the system clock: APScheduler wakes the process for real
+    server = bot.serve_http(host="127.0.0.1", port=0)
+    fake_slack.set_request_url(server.url + "/slack/events")
+    bot.start_background_work()
+    yield fake_slack, bot, ids
+    bot.stop()
+    assert fake_slack.violations == []
+
+
+def clock_messages(fake: FakeSlack, channel: str, word: str) -> list[dict[str, Any]]:
+    return [
+        m for m in fake.messages(channel)
+        if (m.get("metadata") or {}).get("event_type") == EVENT_TYPE and word in m.get("text", "")
+    ]  # fmt: skip
+
+
+def wait_until(fake: FakeSlack, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    version = fake.version
+    while not (found := predicate()):
+        left = deadline - time.monotonic()
+        assert left > 0, "timed out"
+        version = fake.wait_for_change(version, min(left, 0.5))
+    return found
+
+
+def test_updates_escalation_and_resolve_with_the_real_scheduler(
+    live: tuple[FakeSlack, Bot, dict[str, str]],
+) -> None:
+    fake, bot, ids = live
+    fake.slash_command(ids["ana"], ids["#general"], "/incident", "declare p0 Checkout returns 500s")
+    channel = wait_until(
+        fake, lambda: next((c["id"] for c in fake.channels() if c["name"].startswith("inc-")), None)
+    )
+    declared = time.monotonic()
+    stakeholders = ids["#incidents"]
+    # two status updates in each channel, 3 s apart, and the escalation at 2 s with its DM
+    wait_until(fake, lambda: len(clock_messages(fake, channel, "Status update")) >= 2)
+    wait_until(fake, lambda: len(clock_messages(fake, stakeholders, "Update on")) >= 2)
+    assert time.monotonic() - declared < 12
+    assert len(clock_messages(fake, channel, "Escalation")) == 1
+    assert any("Escalation" in m.get("text", "") for m in fake.dms(ids["eng-manager"]))
+    assert clock_messages(fake, channel, "")  # nudges carry the metadata too
+    fake.slash_command(ids["ana"], channel, "/incident", "resolve Rolled back")
+    wait_until(fake, lambda: clock_messages(fake, stakeholders, "Final update"))
+    assert bot.services.worker.wait_idle(10)
+    before = len(clock_messages(fake, channel, "")) + len(clock_messages(fake, stakeholders, ""))
+    time.sleep(4)  # more than a cadence: nothing else may come
+    after = len(clock_messages(fake, channel, "")) + len(clock_messages(fake, stakeholders, ""))
+    assert after == before
+    assert bot.services.extras["deadlines"].count("pending") == 0

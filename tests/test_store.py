@@ -1,0 +1,161 @@
+"""The store against a real SQLite file: dedupe, atomic toggles, checklist merges, timeline, WAL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain.models import ChecklistState, Status
+from bot.store import IncidentStore, NotFoundError, open_database
+from bot.store.database import MIGRATIONS, Database
+
+T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    db = open_database(tmp_path / "incidents.db")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def store(database: Database) -> IncidentStore:
+    return IncidentStore(database)
+
+
+def incident(title: str = "Checkout returns 500s", by: str = "U1", at: datetime = T0) -> dict[str, object]:
+    return {"title": title, "severity": "p0", "declared_by": by, "declared_at": at}
+
+
+def item(key: str, position: int) -> ChecklistState:
+    return ChecklistState(key=key, phase="triage", phase_name="Triage", text=key.title(), position=position)
+
+
+def test_create_and_get(store: IncidentStore) -> None:
+    inc, created = store.create(incident())
+    assert created and inc.status is Status.INVESTIGATING
+    assert store.get(inc.id) == inc
+    assert inc.declared_at == T0 and inc.missing_steps()[0] == "channel"
+    with pytest.raises(NotFoundError):
+        store.get(999)
+
+
+def test_same_request_key_is_one_incident(store: IncidentStore) -> None:
+    first, created = store.create(incident(), request_key="view:V1")
+    again, created_again = store.create(incident("Other title", by="U2"), request_key="view:V1")
+    assert created and not created_again and again.id == first.id
+    assert len(store.all_incidents()) == 1
+
+
+def test_double_submit_window(store: IncidentStore) -> None:
+    first, _ = store.create(incident(), duplicate_since=T0 - timedelta(minutes=2))
+    later = T0 + timedelta(seconds=30)
+    dup, created = store.create(incident(at=later), duplicate_since=later - timedelta(minutes=2))
+    assert not created and dup.id == first.id
+    other, created = store.create(incident(by="U2", at=later), duplicate_since=later - timedelta(minutes=2))
+    assert created and other.id != first.id
+    much_later = T0 + timedelta(minutes=5)
+    new, created = store.create(incident(at=much_later), duplicate_since=much_later - timedelta(minutes=2))
+    assert created and new.id not in (first.id, other.id)
+
+
+def test_concurrent_creates_with_one_key_make_one_incident(store: IncidentStore) -> None:
+    results: list[bool] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(store.create(incident(), request_key="k")[1]))
+        for _ in range(10)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1 and len(store.all_incidents()) == 1
+
+
+def test_toggle_ticks_then_unticks(store: IncidentStore) -> None:
+    inc, _ = store.create(incident())
+    store.add_items(inc.id, [item("a", 0), item("b", 1)])
+    ticked = store.toggle_item(inc.id, "a", "U2", T0 + timedelta(minutes=3))
+    assert ticked.done and ticked.done_by == "U2" and ticked.done_at == T0 + timedelta(minutes=3)
+    unticked = store.toggle_item(inc.id, "a", "U3", T0 + timedelta(minutes=4))
+    assert not unticked.done and unticked.done_at is None
+    with pytest.raises(NotFoundError):
+        store.toggle_item(inc.id, "zzz", "U2", T0)
+
+
+def test_concurrent_toggles_are_atomic(store: IncidentStore) -> None:
+    inc, _ = store.create(incident())
+    store.add_items(inc.id, [item(f"i{n}", n) for n in range(10)])
+    barrier = threading.Barrier(10)
+
+    def click(n: int) -> None:
+        barrier.wait()
+        store.toggle_item(inc.id, f"i{n}", f"U{n}", T0)
+
+    threads = [threading.Thread(target=click, args=(n,)) for n in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [i.done_by for i in store.items(inc.id)] == [f"U{n}" for n in range(10)]
+    # an odd number of toggles of a ticked item leaves it unticked: none is lost
+    threads = [threading.Thread(target=store.toggle_item, args=(inc.id, "i0", "U9", T0)) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not store.items(inc.id)[0].done
+
+
+def test_add_items_keeps_ticked_ones(store: IncidentStore) -> None:
+    inc, _ = store.create(incident())
+    assert store.add_items(inc.id, [item("a", 0), item("b", 1)]) == 2
+    store.toggle_item(inc.id, "a", "U2", T0)
+    assert store.add_items(inc.id, [item("a", 0), item("b", 1), item("c", 2)]) == 1
+    items = store.items(inc.id)
+    assert [i.key for i in items] == ["a", "b", "c"]
+    assert items[0].done_by == "U2"
+
+
+def test_timeline_is_in_order(store: IncidentStore) -> None:
+    inc, _ = store.create(incident())
+    store.add_timeline(inc.id, T0 + timedelta(minutes=2), "U1", "update", "second")
+    store.add_timeline(inc.id, T0, "U1", "declared", "first")
+    store.add_timeline(inc.id, T0 + timedelta(minutes=2), None, "note", "third")
+    assert [e.text for e in store.timeline(inc.id)] == ["first", "second", "third"]
+
+
+def test_naive_datetimes_are_refused(store: IncidentStore) -> None:
+    with pytest.raises(ValueError, match="naive"):
+        store.create(incident(at=datetime(2026, 1, 1)))
+
+
+def test_update_and_open_incidents(store: IncidentStore) -> None:
+    a, _ = store.create(incident("A"))
+    b, _ = store.create(incident("B", by="U2"))
+    store.update(a.id, status=Status.RESOLVED, resolved_at=T0, channel_id="C1", pinned=True)
+    assert [i.id for i in store.open_incidents()] == [b.id]
+    assert store.by_channel("C1") == store.get(a.id) and store.get(a.id).pinned
+    assert [i.id for i in store.resolved()] == [a.id]
+
+
+def test_wal_mode(database: Database) -> None:
+    assert database.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_migrations_are_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "twice.db"
+    first = open_database(path)
+    store = IncidentStore(first)
+    inc, _ = store.create(incident())
+    first.close()
+    second = open_database(path)
+    assert second.migrate() == len(MIGRATIONS)
+    assert int(second.db.execute("PRAGMA user_version").fetchone()[0]) == len(MIGRATIONS)
+    assert IncidentStore(second).get(inc.id).title == "Checkout returns 500s"
+    second.close()
