@@ -44,11 +44,15 @@ def _run(settings: Settings) -> int:
 
 
 def _check(settings: Settings) -> int:
+    from bot.render import check_templates
+
     runbook = load_runbook(settings.runbooks_path)
+    templates = check_templates(settings.runbooks_path / "templates", runbook)
     items = sum(len(p.items) for p in runbook.phases)
     print(
         f"{settings.runbooks_path}: OK — {len(runbook.severities)} severities, {len(runbook.roles)} roles, "
-        f"{len(runbook.phases)} phases / {items} checklist items, {len(runbook.contacts)} contacts"
+        f"{len(runbook.phases)} phases / {items} checklist items, {len(runbook.contacts)} contacts, "
+        f"{len(templates)} templates"
     )
     return 0
 

@@ -23,6 +23,7 @@ from bot.domain.ledger import snooze as snoozed
 from bot.domain.models import Incident, Snapshot
 from bot.errors import UsageError
 from bot.operations import IncidentService
+from bot.store.aftermath import AftermathStore
 from bot.store.deadlines import DeadlineStore, OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class Clockwork:
         sender: Sender,
         submit: Submit,
         clock: Clock,
+        aftermath: AftermathStore | None = None,
     ) -> None:
         self.incidents = incidents
         self.deadlines = deadlines
@@ -62,6 +64,7 @@ class Clockwork:
         self.submit = submit
         self.clock = clock
         self.database = incidents.store.database
+        self.aftermath = aftermath or AftermathStore(self.database)  # follow-ups, postmortem done
         self.wake: Callable[[datetime], None] = lambda at: None  # the scheduler arms itself here
 
     def hhmm(self, at: datetime | None) -> str:
@@ -85,7 +88,8 @@ class Clockwork:
         snap = store.snapshot(incident_id)
         changes = [e.at for e in store.timeline(incident_id) if e.kind == "severity"]
         return Facts(snap, self.incidents.severity(snap.incident), self.incidents.runbook.settings,
-                     max(changes, default=None))  # fmt: skip
+                     max(changes, default=None), tuple(self.aftermath.followups(incident_id)),
+                     self.aftermath.postmortem_done(incident_id))  # fmt: skip
 
     def replan(self, incident_id: int, now: datetime, facts: Facts | None = None) -> list[Obligation]:
         """Bring the incident's pending rows in line with its state; return the rows opened."""
@@ -130,6 +134,8 @@ class Clockwork:
                 )
                 self.incidents.store.add_timeline(row.incident_id, now, None, "escalation",
                                                   f"Escalated “{row.key}” (rung {row.rung + 1}) to {who}")  # fmt: skip
+            if row.kind == "followup":
+                self.aftermath.mark_reminded(int(row.key), now)
             self.replan(row.incident_id, now, facts)  # the state is unchanged but for this row
         for entry in self.deadlines.outbox(row.id):
             self.enqueue(entry)

@@ -159,7 +159,8 @@ class IncidentService(DeclareService):
         text = f"<@{by}> resolved {incident.ref}."
         if summary.strip():
             text += f"\n>{escape_quote(summary.strip())}"
-        self.publisher.post_notice(self.snapshot(incident_id), text, stakeholders=True)
+        # Stakeholders get the clock's final update (bot/clockwork.py), not a second message.
+        self.publisher.post_notice(self.snapshot(incident_id), text)
         self.refresh_cards(incident_id)
         self._changed("resolved", incident_id)
         return incident

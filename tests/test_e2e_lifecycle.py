@@ -80,8 +80,13 @@ def test_mitigated_then_resolve(rig: Rig) -> None:
     for ts in (inc.checklist_ts, inc.roles_ts):
         blocks = rig.fake.message(inc.channel_id, ts)["blocks"]
         assert "button" not in str(blocks) and "users_select" not in str(blocks)
-    told = [t for t in texts(rig, rig.stakeholders) if "resolved INC-1" in t]
+    told = [t for t in texts(rig, inc.channel_id) if "resolved INC-1" in t]
     assert told and "&lt;!here&gt;" in told[0] and "<!here>" not in told[0]
+    # Stakeholders get one final update from the clock, due at the moment of resolve.
+    rig.bot.services.extras["scheduler"].run_due_now()
+    rig.settle()
+    final = [t for t in texts(rig, rig.stakeholders) if "Final update on INC-1" in t]
+    assert len(final) == 1 and "&lt;!here&gt;" in final[0] and "<!here>" not in final[0]
     announcement = rig.card(rig.stakeholders, rig.fake.messages(rig.stakeholders)[0]["ts"])
     assert "Resolved" in announcement
     assert timeline_kinds(rig, inc)[-2:] == ["mitigated", "resolved"]

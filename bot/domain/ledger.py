@@ -17,20 +17,28 @@ Kinds:
   per rung. Unacknowledged after ``repeat_after``, the next rung fires; the last rung repeats
   every ``repeat_after`` until someone acknowledges, the condition holds or the incident ends.
 * ``item`` — a checklist item with a due time, overdue: remind the role that owns it.
-* ``final`` — on resolve, one last stakeholder update; every other pending row is closed.
+* ``final`` — on resolve, one last stakeholder update; every other pending row is closed but
+  the two reminders below, which outlive the incident.
+* ``postmortem`` — after resolve, ``postmortem_within`` (per severity; none when null): remind
+  the Incident Commander the postmortem is due. Met when someone marks it done.
+* ``followup`` (key: the follow-up's id) — a follow-up with an owner and a due date, not done by
+  the end of its due day *in the runbook's timezone* (midnight local, the moment
+  ``FollowUp.overdue(today)`` turns true): remind its owner. Met when the follow-up is done.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
+from bot.domain.followups import FollowUp
 from bot.domain.models import Snapshot, Status
 from bot.domain.runbook import Escalation, Settings, Severity
 
-Kind = Literal["update", "nudge", "escalation", "item", "final"]
+Kind = Literal["update", "nudge", "escalation", "item", "final", "postmortem", "followup"]
 State = Literal["pending", "firing", "fired", "met", "cancelled"]
 SPENT: frozenset[str] = frozenset({"firing", "fired"})
 RECURRING: frozenset[str] = frozenset({"update", "nudge"})
@@ -76,12 +84,18 @@ class Plan:
 
 @dataclass(frozen=True)
 class Facts:
-    """What the planner needs besides the snapshot; ``severity_changed_at`` comes from the timeline."""
+    """What the planner needs besides the snapshot; ``severity_changed_at`` comes from the timeline,
+    ``followups`` (done ones too) and ``postmortem_done`` from the aftermath tables."""
 
     snap: Snapshot
     severity: Severity
     settings: Settings
     severity_changed_at: datetime | None = None
+    followups: tuple[FollowUp, ...] = ()
+    postmortem_done: bool = False
+
+    def followup(self, key: str) -> FollowUp | None:
+        return next((f for f in self.followups if str(f.id) == key), None)
 
 
 # conditions ----------------------------------------------------------------------------
@@ -208,16 +222,34 @@ def _desired_items(facts: Facts) -> list[Obligation]:
     ]
 
 
+def end_of_day(day: date, timezone: str) -> datetime:
+    """The end of ``day`` in ``timezone`` (midnight starting the next day), in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def _desired_reminders(facts: Facts, now: datetime) -> list[Obligation]:
+    """The postmortem due (after resolve) and overdue follow-ups: both outlive the incident."""
+    inc, out = facts.snap.incident, []
+    within = facts.severity.postmortem_within
+    if inc.status is Status.RESOLVED and within is not None and not facts.postmortem_done:
+        out.append(Obligation(inc.id, "postmortem", "postmortem", (inc.resolved_at or now) + within))
+    for f in facts.followups:
+        if f.owner and f.due is not None and not f.done:
+            out.append(Obligation(inc.id, "followup", str(f.id), end_of_day(f.due, facts.settings.timezone)))
+    return out
+
+
 def desired(facts: Facts, rows: Sequence[Obligation], now: datetime) -> list[Obligation]:
     """The obligations the incident should have pending, before removing spent identities."""
     inc = facts.snap.incident
     if inc.status is Status.RESOLVED:
         at = inc.resolved_at or now
-        return [Obligation(inc.id, "final", "final", at)]
+        return [Obligation(inc.id, "final", "final", at), *_desired_reminders(facts, now)]
     return [
         *_desired_updates(facts, rows, now),
         *_desired_escalations(facts, rows),
         *_desired_items(facts),
+        *_desired_reminders(facts, now),
     ]
 
 
@@ -238,6 +270,11 @@ def _closing_state(row: Obligation, facts: Facts, rows: Sequence[Obligation]) ->
         return "cancelled"
     if row.kind == "item":
         return "met" if any(i.key == row.key and i.done for i in facts.snap.items) else "cancelled"
+    if row.kind == "postmortem":
+        return "met" if facts.postmortem_done else "cancelled"
+    if row.kind == "followup":
+        followup = facts.followup(row.key)
+        return "met" if followup is not None and followup.done else "cancelled"
     return "cancelled"
 
 
@@ -283,6 +320,7 @@ class Firing:
     missed: int = 1
     contacts: tuple[str, ...] = ()
     rule: Escalation | None = None
+    followup: FollowUp | None = None
     skip: bool = False
 
     @property
@@ -304,6 +342,12 @@ def firing(facts: Facts, row: Obligation, rows: Iterable[Obligation], now: datet
             return Firing(row, late_by, skip=True)
         rungs = rule.rungs
         return Firing(row, late_by, contacts=rungs[min(row.rung, len(rungs) - 1)], rule=rule)
+    if row.kind == "postmortem":
+        return Firing(row, late_by, skip=facts.postmortem_done)
+    if row.kind == "followup":
+        followup = facts.followup(row.key)
+        gone = followup is None or followup.done or not followup.owner
+        return Firing(row, late_by, followup=followup, skip=gone)
     return Firing(row, late_by)
 
 

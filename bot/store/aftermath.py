@@ -36,6 +36,8 @@ class Postmortem:
     rendered_at: datetime
     file_id: str | None = None
     uploaded_at: datetime | None = None
+    done_by: str | None = None
+    done_at: datetime | None = None
 
 
 def _followup(row: dict[str, Any]) -> FollowUp:
@@ -153,6 +155,11 @@ class AftermathStore:
         rows = self._query(sql + " order by due is null, due, id", params)
         return [_followup(r) for r in rows]
 
+    def mark_reminded(self, followup_id: int, now: datetime) -> None:
+        """The overdue reminder fired (the deadline ledger's row is the exactly-once truth)."""
+        with self.database.transaction() as db:
+            db.execute("update followups set reminded_at = ? where id = ?", [to_text(now), followup_id])
+
     def finish_followup(self, followup_id: int, by: str, now: datetime) -> bool:
         """Mark done; False if it already was."""
         with self.database.transaction() as db:
@@ -183,7 +190,25 @@ class AftermathStore:
             _time(r["rendered_at"]),
             r["file_id"],
             from_text(r["uploaded_at"]),
+            r["done_by"],
+            from_text(r["done_at"]),
         )
+
+    def finish_postmortem(self, incident_id: int, by: str, now: datetime) -> bool:
+        """Mark the postmortem done (a row without a draft yet gets an empty one, rendered later);
+        False if it already was."""
+        with self.database.transaction() as db:
+            cursor = db.execute(
+                "insert into postmortems (incident_id, markdown, rendered_at, done_by, done_at)"
+                " values (?, '', ?, ?, ?) on conflict(incident_id) do update set"
+                " done_by = excluded.done_by, done_at = excluded.done_at where postmortems.done_at is null",
+                [incident_id, to_text(now), by, to_text(now)],
+            )
+            return cursor.rowcount == 1
+
+    def postmortem_done(self, incident_id: int) -> bool:
+        rows = self._query("select done_at from postmortems where incident_id = ?", [incident_id])
+        return bool(rows and rows[0]["done_at"])
 
     def mark_uploaded(self, incident_id: int, file_id: str, now: datetime) -> None:
         with self.database.transaction() as db:

@@ -115,8 +115,15 @@ def _m003_aftermath(db: sqlite_utils.Database) -> None:
     db.execute("create table home_users (user_id text primary key, opened_at text not null)")
 
 
+def _m004_reminders(db: sqlite_utils.Database) -> None:
+    """The postmortem-due and follow-up reminders: who marked the postmortem done, and when."""
+    db.execute("alter table postmortems add column done_by text")
+    db.execute("alter table postmortems add column done_at text")
+    db.execute("create index followups_incident on followups(incident_id)")
+
+
 # Append only: a migration, once released, is never edited. user_version counts those applied.
-MIGRATIONS: list[Migration] = [_m001_incidents, _m002_deadlines, _m003_aftermath]
+MIGRATIONS: list[Migration] = [_m001_incidents, _m002_deadlines, _m003_aftermath, _m004_reminders]
 
 
 class Database:
