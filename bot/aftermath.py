@@ -1,8 +1,10 @@
 """Use cases of issue 5: timeline capture, notes, milestone corrections, follow-ups, the postmortem.
 
-The Slack side (reading a message, names, uploading) is passed in as :class:`SlackAftermath`;
-the deadline ledger is not involved yet (see the postmortem-due and follow-up reminders in the
-README: they need ledger kinds the clock's planner does not know about).
+The Slack side (reading a message, names, uploading) is passed in as :class:`SlackAftermath`.
+The reminders (postmortem due, follow-up overdue) are deadline-ledger obligations: every change
+here is recorded with ``incidents.record``, which re-plans the incident's ledger
+(bot/clockwork.py), so adding or finishing a follow-up, or marking the postmortem done, opens or
+closes its reminder.
 """
 
 from __future__ import annotations
@@ -144,6 +146,23 @@ class Aftermath:
         return f"✅ Follow-up #{followup_id} done: {escape(followup.text)}"
 
     # the postmortem ---------------------------------------------------------------------
+    def finish_postmortem(self, incident_id: int, user: str) -> str:
+        """``/incident postmortem done``: stops the postmortem-due reminder."""
+        incident = self.store.get(incident_id)
+        if incident.is_open:
+            raise UsageError(
+                f"{incident.ref} is not resolved yet; the postmortem comes after `/incident resolve`."
+            )
+        if not self.extra.finish_postmortem(incident_id, user, self.clock.now()):
+            return f"The postmortem of {incident.ref} was already marked done."
+        text = f"<@{user}> marked the postmortem done"
+        self.incidents.record(incident, user, "postmortem-done", text)
+        if incident.channel_id:
+            snap = self.incidents.snapshot(incident_id)
+            self.incidents.publisher.post_notice(snap, f"✅ {text} for {incident.ref}.")
+        self._touched(incident)
+        return f"✅ The postmortem of {incident.ref} is done; no more reminders."
+
     def write_postmortem(self, incident_id: int, upload: bool = True) -> str:
         """Render and store the draft; upload it to the incident channel once."""
         markdown = self.writer.render(incident_id, self.clock.now(), self.slack.name)

@@ -29,6 +29,8 @@ TEMPLATES = (
     "escalation.md.j2",
     "nudge.md.j2",
     "item_overdue.md.j2",
+    "postmortem_due.md.j2",
+    "followup_overdue.md.j2",
 )
 
 
@@ -69,6 +71,10 @@ class Renderer:
 
     def time(self, at: datetime | None) -> str | None:
         return at.astimezone(self.tz).strftime("%H:%M") if at else None
+
+    def stamp(self, at: datetime | None) -> str | None:
+        """Date and time, for deadlines days away (the postmortem due)."""
+        return at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if at else None
 
     def incident(self, snap: Snapshot, now: datetime, next_due: datetime | None = None) -> dict[str, Any]:
         """Everything the templates may show about an incident; user-typed text escaped."""
@@ -155,6 +161,12 @@ def sample_context(renderer: Renderer, now: datetime | None = None) -> dict[str,
         item="Stakeholders notified",
         owner_role="Communications Lead",
         owner="<@U1>",
+        resolved_on="2026-11-21 11:15",
+        postmortem_due="2026-11-26 11:15",
+        within="5d",
+        followup="Add retries to the payment client",
+        followup_id=7,
+        due_date="2026-11-28",
     )
     return context
 

@@ -152,6 +152,8 @@ def test_private_incident(rig: Rig) -> None:
     assert "access" in shown and f"<#{inc.channel_id}>" not in shown
     rig.command("ana", "update Exports disabled for Customer data", channel=inc.channel_id)
     rig.command("ana", "resolve Customer data export fixed", channel=inc.channel_id)
+    rig.bot.services.extras["scheduler"].run_due_now()  # the clock's final stakeholder update
+    rig.settle()
     stakeholders = [message_text(m) for m in rig.fake.messages(rig.stakeholders)]
     assert len(stakeholders) == 3 and not any("Customer data" in t for t in stakeholders), stakeholders
     rig.command("cara", "list")

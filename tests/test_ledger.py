@@ -227,11 +227,11 @@ def test_snooze_moves_the_update_and_renudges(runbook: Runbook) -> None:
 def test_resolve_cancels_everything_and_sends_one_final_update(runbook: Runbook) -> None:
     sim = Sim(runbook)
     sim.advance(at("10:10"))
-    sim.resolve()
-    assert [r.kind for r in sim.rows if r.state == "pending"] == ["final"]
+    sim.resolve()  # only the postmortem reminder outlives the incident (tests/test_reminders.py)
+    assert [r.kind for r in sim.rows if r.state == "pending"] == ["final", "postmortem"]
     sim.advance(at("10:00", day=2))
     assert [r.kind for r in sim.fired] == ["final"]
-    assert all(r.state in ("cancelled", "met", "fired") for r in sim.rows)
+    assert all(r.state in ("cancelled", "met", "fired") for r in sim.rows if r.kind != "postmortem")
 
 
 # escalations ------------------------------------------------------------------------------
@@ -403,4 +403,4 @@ def test_no_obligation_ever_fires_twice(runbook: Runbook, events: list[tuple[str
     assert updates == sorted(updates)
     assert sum(1 for r in sim.rows if r.kind == "update" and r.state == "pending") <= 1
     if sim.incident.status is Status.RESOLVED:
-        assert all(r.state != "pending" or r.kind == "final" for r in sim.rows)
+        assert all(r.state != "pending" or r.kind in ("final", "postmortem") for r in sim.rows)

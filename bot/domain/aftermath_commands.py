@@ -1,4 +1,4 @@
-"""Arguments of the issue-5 subcommands: note, milestone, followup, followups, stats. Pure."""
+"""Arguments of the issue-5 subcommands: note, milestone, followup, followups, stats, postmortem. Pure."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from bot.domain.followups import parse_followup
 from bot.domain.milestones import milestone_name, parse_hhmm
 from bot.errors import UsageError
 
-AFTERMATH = ("note", "milestone", "followup", "followups", "stats")
+AFTERMATH = ("note", "milestone", "followup", "followups", "stats", "postmortem")
 MAX_NOTE = 2900
 DEFAULT_STATS_DAYS = 30
 _DAYS = re.compile(r"^(\d{1,4})\s*d?$", re.IGNORECASE)
@@ -34,6 +34,12 @@ def aftermath_args(name: str, rest: str) -> dict[str, str]:
         return parse_followup(rest)
     if name == "stats":
         return {"days": str(stats_days(rest))}
+    if name == "postmortem":
+        if rest.strip().lower() != "done":
+            raise UsageError(
+                "Run `/incident postmortem done` in the incident channel once the postmortem is written."
+            )
+        return {"action": "done"}
     return {}
 
 

@@ -26,6 +26,7 @@ HELP = """*Firebreak* — `/incident` commands
 • `/incident milestone <declared|acknowledged|mitigated|resolved> HH:MM` — correct a milestone's time
 • `/incident followup <text> [@owner] [due: YYYY-MM-DD or 5d]` — record a follow-up action item
 • `/incident followups` — open follow-ups, each with a Done button (only you see it)
+• `/incident postmortem done` — the postmortem is written: stop its reminders
 • `/incident stats [30d]` — response metrics per severity, drills excluded (only you see it)
 • `/incident help` — this help"""
 
@@ -38,10 +39,10 @@ class Command:
 
 
 CHANNEL_COMMANDS = {"update", "severity", "role", "mitigated", "resolve", "status", "note", "milestone",
-                    "followup"}  # fmt: skip
+                    "followup", "postmortem"}  # fmt: skip
 # Every subcommand, in the order help lists them; tests check the README documents each one.
 SUBCOMMANDS = ("declare", "update", "severity", "role", "mitigated", "resolve", "status", "list", "help",
-               "note", "milestone", "followup", "followups", "stats")  # fmt: skip
+               "note", "milestone", "followup", "followups", "postmortem", "stats")  # fmt: skip
 ALIASES = {"new": "declare", "open": "declare", "sev": "severity", "close": "resolve", "ls": "list"}
 _FLAGS = {"--private": "private", "--drill": "drill"}
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.durations import format_duration
+from bot.domain.followups import FollowUp
 from bot.domain.ledger import Firing
 from bot.domain.models import Snapshot
 from bot.domain.runbook import Runbook
@@ -84,6 +85,10 @@ class ClockCards:
             return [self._item(snap, ctx, row.key)]
         if row.kind == "escalation" and fire.rule is not None:
             return self._escalation(fire, snap, ctx)
+        if row.kind == "postmortem":
+            return self._postmortem(snap, ctx, row.due_at)
+        if row.kind == "followup" and fire.followup is not None:
+            return self._followup(fire.followup, snap, ctx)
         return []
 
     def _entry(self, step: str, target: str, text: str, actions: Block | None = None) -> OutboxEntry:
@@ -144,6 +149,46 @@ class ClockCards:
         for channel in dict.fromkeys(c for c in channels if c):
             text = self.renderer.render("escalation.md.j2", audience="channel", **ctx)
             out.append(self._entry(f"channel:{channel}", channel, text, ack))
+        return out
+
+    def _postmortem(self, snap: Snapshot, ctx: dict[str, Any], due_at: datetime) -> list[OutboxEntry]:
+        """Postmortem due: the incident channel, and a DM to the Incident Commander (not in a drill)."""
+        inc, ic = snap.incident, snap.commander
+        assert inc.channel_id is not None
+        within = self.runbook.severities[inc.severity].postmortem_within
+        ctx.update(resolved_on=self.renderer.stamp(inc.resolved_at), postmortem_due=self.renderer.stamp(due_at),
+                   within=format_duration(within) if within else "")  # fmt: skip
+        render = self.renderer.render
+        out = [
+            self._entry(
+                "incident", inc.channel_id, render("postmortem_due.md.j2", audience="incident", **ctx)
+            )
+        ]
+        if ic and not inc.drill:
+            out.append(self._entry(f"dm:{ic}", ic, render("postmortem_due.md.j2", audience="dm", **ctx)))
+        return out
+
+    def _followup(self, followup: FollowUp, snap: Snapshot, ctx: dict[str, Any]) -> list[OutboxEntry]:
+        """Follow-up overdue: a DM to its owner (not in a drill), and a line in the incident channel."""
+        inc, owner = snap.incident, followup.owner
+        assert inc.channel_id is not None and owner is not None
+        ctx.update(followup=escape(followup.text), followup_id=followup.id, owner=f"<@{owner}>",
+                   due_date=followup.due.isoformat() if followup.due else "")  # fmt: skip
+        done = {"type": "actions", "block_id": f"followup-{followup.id}",
+                "elements": [button("Done", f"{ids.FOLLOWUP_DONE}{followup.id}", str(followup.id), "primary")]}  # fmt: skip
+        render = self.renderer.render
+        out = []
+        if not inc.drill:
+            out.append(
+                self._entry(
+                    f"dm:{owner}", owner, render("followup_overdue.md.j2", audience="dm", **ctx), done
+                )
+            )
+        out.append(
+            self._entry(
+                "incident", inc.channel_id, render("followup_overdue.md.j2", audience="incident", **ctx), done
+            )
+        )
         return out
 
     @staticmethod

@@ -6,6 +6,7 @@ ROLE_ASSIGN = "role-assign:"  # + role key (users_select); block_id carries the 
 ACK_ESCALATION = "escalation-ack"
 OPEN_UPDATE_MODAL = "update-open"
 SNOOZE = "snooze:"  # + minutes
+FOLLOWUP_DONE = "followup-done:"  # + follow-up id (action ids must differ within a message)
 
 DECLARE_MODAL = "declare-modal"
 UPDATE_MODAL = "update-modal"

@@ -1,5 +1,5 @@
 """Issue 5 listeners: 📌 reactions and pins, the Home tab, the follow-up Done button, and the
-``note`` / ``milestone`` / ``followup`` / ``followups`` / ``stats`` subcommands."""
+``note`` / ``milestone`` / ``followup`` / ``followups`` / ``stats`` / ``postmortem`` subcommands."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.domain.followups import FollowUp
 from bot.slack.aftermath_slack import SlackAftermath, message_of
 from bot.slack.blocks import Block, button, context, section
 from bot.slack.home import HOME_KEY, HomeTab
+from bot.slack.ids import FOLLOWUP_DONE
 from bot.slack.listeners.common import Reply, ephemeral_responder, in_background
 from bot.stats import stats_report
 from bot.store.aftermath import AftermathStore
@@ -21,7 +22,6 @@ from bot.wiring import Services
 
 EVENTS = ("reaction_added", "reaction_removed", "pin_added", "pin_removed", "app_home_opened")
 PIN_REACTION = "pushpin"
-FOLLOWUP_DONE = "followup-done:"  # + follow-up id (action ids must differ within a message)
 MAX_LISTED = 45
 
 
@@ -193,6 +193,7 @@ def handle_command(
         "followup": lambda: aftermath.add_followup(
             incident_id, user, args["text"], args.get("owner"), args.get("due")
         ),
+        "postmortem": lambda: reply(aftermath.finish_postmortem(incident_id, user)),
     }
     job = jobs[cmd.name]
     in_background(services, incident_id, reply, lambda: _none(job()))
