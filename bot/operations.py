@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status
@@ -13,18 +12,11 @@ from bot.service import DeclareRequest, DeclareResult, DeclareService
 
 log = logging.getLogger(__name__)
 
-# Told after declare, resolve and every status change: (event, incident id). Extensions (the
-# postmortem, the App Home) queue their own work; a hook never fails the use case.
-ChangeHook = Callable[[str, int], None]
-
 
 class IncidentService(DeclareService):
     # extensions ------------------------------------------------------------------------
-    def add_change_hook(self, hook: ChangeHook) -> None:
-        self.__dict__.setdefault("_change_hooks", []).append(hook)
-
     def _changed(self, event: str, incident_id: int) -> None:
-        for hook in self.__dict__.get("_change_hooks", []):
+        for hook in self.change_hooks:
             try:
                 hook(event, incident_id)
             except Exception:

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
 MAX_NAME_ATTEMPTS = 50
 Refresh = Callable[[Hashable, Callable[[], None]], None]
+# Told after declare, resolve and every status change: (event, incident id). Extensions (the
+# postmortem, the App Home) queue their own work; a hook never fails the use case.
+ChangeHook = Callable[[str, int], None]
 
 
 def run_now(key: Hashable, job: Callable[[], None]) -> None:
@@ -67,6 +70,7 @@ class IncidentCore:
         self.lifecycle: Lifecycle = lifecycle or NoLifecycle()
         self.stakeholder_channel = stakeholder_channel or runbook.settings.stakeholder_channel
         self.refresh = refresh
+        self.change_hooks: list[ChangeHook] = []
         self._steps = ThreadPoolExecutor(max_workers=8, thread_name_prefix="declare-step")
         self._setup_locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.aftermath import Aftermath
 from bot.clock import Clock, SystemClock
 from bot.clockwork import Clockwork
 from bot.config import Settings
@@ -16,10 +17,13 @@ from bot.ports import Lifecycle
 from bot.render import Renderer, check_templates
 from bot.runbooks import load_runbook
 from bot.scheduling import DeadlineScheduler
+from bot.slack.aftermath_slack import SlackAftermath
 from bot.slack.clock_cards import ClockCards
+from bot.slack.home import HOME_KEY, HomeTab
 from bot.slack.notifier import ChannelPacer, SlackPublisher, make_client
 from bot.slack.outbox_sender import OutboxSender
 from bot.store import IncidentStore, open_database
+from bot.store.aftermath import AftermathStore
 from bot.store.database import Database
 from bot.store.deadlines import DeadlineStore
 from bot.worker import KeyedWorker
@@ -68,12 +72,43 @@ def build_services(
         refresh=worker.coalesce,
     )
     services = Services(settings, runbook, database, store, clock, client, publisher, worker, incidents)
+    aftermath_store = AftermathStore(database)
     if lifecycle is None:
-        add_clock(services)
+        add_clock(services, aftermath_store)
+    add_aftermath(services, aftermath_store)
     return services
 
 
-def add_clock(services: Services) -> Clockwork:
+def add_aftermath(services: Services, store: AftermathStore) -> Aftermath:
+    """Timeline capture, postmortem, follow-ups and the Home tab, hooked to incident changes."""
+    slack = SlackAftermath(services.client)
+    incidents = services.incidents
+    templates = services.settings.runbooks_path / "templates"
+    aftermath = Aftermath(incidents, store, slack, templates)
+    home = HomeTab(
+        services.publisher.cards,
+        store,
+        slack,
+        snapshots=lambda: [incidents.snapshot(i.id) for i in incidents.open_incidents()],
+        resolved=lambda: services.store.resolved(limit=10),
+        now=services.clock.now,
+    )
+    services.extras.update(aftermath=aftermath, home=home, aftermath_store=store)
+
+    def changed(event: str, incident_id: int) -> None:
+        if event == "resolved":
+
+            def postmortem() -> None:
+                aftermath.write_postmortem(incident_id)
+
+            services.worker.submit(incident_id, postmortem)
+        services.worker.coalesce(HOME_KEY, home.refresh_all)
+
+    incidents.change_hooks.append(changed)
+    return aftermath
+
+
+def add_clock(services: Services, aftermath: AftermathStore | None = None) -> Clockwork:
     """The deadline ledger as the incidents' lifecycle, and its scheduler (started by the runtime)."""
     deadlines = DeadlineStore(services.database)
     folder = services.settings.runbooks_path / "templates"
@@ -82,7 +117,7 @@ def add_clock(services: Services) -> Clockwork:
     cards = ClockCards(services.runbook, renderer, services.publisher.directory)
     sender = OutboxSender(deadlines, services.publisher, services.clock)
     clockwork = Clockwork(
-        services.incidents, deadlines, cards, sender, services.worker.submit, services.clock
+        services.incidents, deadlines, cards, sender, services.worker.submit, services.clock, aftermath
     )
     services.incidents.lifecycle = clockwork
     scheduler = DeadlineScheduler(clockwork, deadlines, services.worker, services.clock)

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.domain.followups import FollowUp
 from bot.domain.models import TimelineEntry
-from bot.store.database import Database, from_text, to_text
+from bot.store.database import SqlStore, from_text, to_text
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,7 @@ def _followup(row: dict[str, Any]) -> FollowUp:
     return FollowUp.model_validate(data)
 
 
-class AftermathStore:
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        self.db = database.db
-
-    def _query(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        with self.database.lock:
-            return list(self.db.query(sql, params))
-
+class AftermathStore(SqlStore):
     # captured messages ------------------------------------------------------------------
     def capture(
         self, incident_id: int, ts: str, source: str, user: str, entry: TimelineEntry, now: datetime

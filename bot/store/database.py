@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -158,6 +159,18 @@ class Database:
     def close(self) -> None:
         with self.lock:
             self.db.close()
+
+
+class SqlStore:
+    """What every store shares: the database, and a query helper that holds its lock."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.db = database.db
+
+    def _query(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with self.database.lock:
+            return list(self.db.query(sql, params))
 
 
 def open_database(path: Path | str | None) -> Database:

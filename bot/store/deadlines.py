@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.ledger import Obligation, Plan
-from bot.store.database import Database, from_text, to_text
+from bot.store.database import SqlStore, from_text, to_text
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,7 @@ def _entry(row: dict[str, Any]) -> OutboxEntry:
     )
 
 
-class DeadlineStore:
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        self.db = database.db
-
-    def _query(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        with self.database.lock:
-            return list(self.db.query(sql, params))
-
+class DeadlineStore(SqlStore):
     # reading ---------------------------------------------------------------------------
     def rows(self, incident_id: int) -> list[Obligation]:
         rows = self._query("select * from deadlines where incident_id = ? order by id", [incident_id])

@@ -13,7 +13,7 @@ from bot.domain.models import (
     Status,
     TimelineEntry,
 )
-from bot.store.database import Database, from_text, to_text
+from bot.store.database import SqlStore, from_text, to_text
 
 
 class NotFoundError(Exception):
@@ -52,11 +52,7 @@ def _item(row: dict[str, Any]) -> ChecklistState:
     return ChecklistState.model_validate(data)
 
 
-class IncidentStore:
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        self.db = database.db
-
+class IncidentStore(SqlStore):
     # incidents -------------------------------------------------------------------------
     def create(
         self,

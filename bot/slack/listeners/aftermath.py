@@ -11,13 +11,12 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from bot.aftermath import Aftermath
 from bot.domain.commands import Command
 from bot.domain.followups import FollowUp
-from bot.slack.aftermath_slack import SlackAftermath, message_of
+from bot.slack.aftermath_slack import message_of
 from bot.slack.blocks import Block, button, context, section
-from bot.slack.home import HOME_KEY, HomeTab
+from bot.slack.home import HomeTab
 from bot.slack.ids import FOLLOWUP_DONE
 from bot.slack.listeners.common import Reply, ephemeral_responder, in_background
 from bot.stats import stats_report
-from bot.store.aftermath import AftermathStore
 from bot.wiring import Services
 
 EVENTS = ("reaction_added", "reaction_removed", "pin_added", "pin_removed", "app_home_opened")
@@ -33,34 +32,7 @@ def home_of(services: Services) -> HomeTab:
     return services.extras["home"]
 
 
-def setup(services: Services) -> None:
-    """Build the issue-5 services once per bot and hook them to incident changes."""
-    if "aftermath" in services.extras:
-        return
-    extra = AftermathStore(services.database)
-    slack = SlackAftermath(services.client)
-    aftermath = Aftermath(services.incidents, extra, slack, services.settings.runbooks_path / "templates")
-    inc = services.incidents
-    home = HomeTab(
-        services.publisher.cards,
-        extra,
-        slack,
-        snapshots=lambda: [inc.snapshot(i.id) for i in inc.open_incidents()],
-        resolved=lambda: services.store.resolved(limit=10),
-        now=services.clock.now,
-    )
-    services.extras.update(aftermath=aftermath, home=home, aftermath_store=extra)
-
-    def changed(event: str, incident_id: int) -> None:
-        if event == "resolved":
-            services.worker.submit(incident_id, lambda: _none(aftermath.write_postmortem(incident_id)))
-        services.worker.coalesce(HOME_KEY, home.refresh_all)
-
-    inc.add_change_hook(changed)
-
-
 def register(app: App, services: Services) -> None:
-    setup(services)
     for name in ("reaction_added", "reaction_removed"):
         app.event(name)(lambda event, context: on_reaction(services, event, context))
     for name in ("pin_added", "pin_removed"):
