@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate the runbooks folder and exit")
     play = sub.add_parser("playground", help="a local Slack in your browser with the real bot")
     for p in (play, sub.choices["run"]):
-        p.add_argument("--port", type=int, default=8080, help="playground web page port")
+        p.add_argument("--port", type=int, default=8080, help="the playground's web page port")
         p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     post = sub.add_parser("postmortem", help="print an incident's postmortem draft (INC-3 or 3)")
     post.add_argument("incident", help="the incident: INC-3 or 3")
@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             command == "run"
             and settings.slack_bot_token is None
             and settings.slack_app_token is None
-            and settings.http_port is None  # BOT_HTTP_PORT asks for real Slack: say what is missing
+            and settings.slack_signing_secret is None
+            and settings.http_port is None  # any Slack setting asks for real Slack: say what is missing
         ):
             if not hasattr(args, "port"):
                 args.port, args.no_browser = 8080, False

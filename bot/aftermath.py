@@ -181,6 +181,17 @@ class Aftermath:
             self.extra.mark_uploaded(incident_id, file_id, self.clock.now())
         return markdown
 
+    def resume_postmortems(self) -> list[int]:
+        """At start-up: draft and upload the postmortem of any resolved incident a restart or a
+        failed upload left without one."""
+        done = []
+        for incident in self.store.resolved(limit=50):
+            stored = self.extra.postmortem(incident.id)
+            if incident.channel_id and (stored is None or stored.file_id is None):
+                self.write_postmortem(incident.id)
+                done.append(incident.id)
+        return done
+
     def _upload_comment(self, incident: Incident) -> str:
         sev = self.runbook.severities[incident.severity]
         due = ""

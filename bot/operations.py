@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status
@@ -21,6 +22,13 @@ class IncidentService(DeclareService):
                 hook(event, incident_id)
             except Exception:
                 log.exception("change hook for %s of INC-%s failed", event, incident_id)
+
+    def _then_tell(self, event: str, incident_id: int, notice: Callable[[], None], *cards: str) -> None:
+        """The change is saved: refresh the cards and tell the extensions (postmortem, Home)
+        first, so a Slack failure on the notice that follows loses only the notice."""
+        self.refresh_cards(incident_id, *cards)
+        self._changed(event, incident_id)
+        notice()
 
     def declare(self, request: DeclareRequest) -> DeclareResult:
         result = super().declare(request)
@@ -96,9 +104,8 @@ class IncidentService(DeclareService):
         incident = self.store.update(incident_id, summary=text, summary_at=now)
         self.record(incident, author, "update", text)
         snap = self.snapshot(incident_id)
-        self.publisher.post_human_update(snap, author, text)
-        self.refresh_cards(incident_id, "announcement")
-        self._changed("update", incident_id)
+        self._then_tell("update", incident_id, lambda: self.publisher.post_human_update(snap, author, text),
+                        "announcement")  # fmt: skip
         return snap
 
     def change_severity(self, incident_id: int, severity: str, by: str) -> Incident:
@@ -115,9 +122,8 @@ class IncidentService(DeclareService):
         if added:
             text += f" ({added} checklist item{'s' if added != 1 else ''} added)"
         self.record(incident, by, "severity", text)
-        self.publisher.post_notice(self.snapshot(incident_id), f"<@{by}>: {text}.", stakeholders=True)
-        self.refresh_cards(incident_id)
-        self._changed("severity", incident_id)
+        self._then_tell("severity", incident_id, lambda: self.publisher.post_notice(
+            self.snapshot(incident_id), f"<@{by}>: {text}.", stakeholders=True))  # fmt: skip
         return incident
 
     def mitigate(self, incident_id: int, by: str) -> Incident:
@@ -128,13 +134,9 @@ class IncidentService(DeclareService):
             )
         incident = self.store.update(incident_id, status=Status.MITIGATED, mitigated_at=self.clock.now())
         self.record(incident, by, "mitigated", "Impact mitigated")
-        self.publisher.post_notice(
-            self.snapshot(incident_id),
-            f"<@{by}> marked {incident.ref} mitigated.",
-            stakeholders=True,
-        )
-        self.refresh_cards(incident_id)
-        self._changed("mitigated", incident_id)
+        notice = f"<@{by}> marked {incident.ref} mitigated."
+        self._then_tell("mitigated", incident_id, lambda: self.publisher.post_notice(
+            self.snapshot(incident_id), notice, stakeholders=True))  # fmt: skip
         return incident
 
     def resolve(self, incident_id: int, by: str, summary: str) -> Incident:
@@ -152,9 +154,9 @@ class IncidentService(DeclareService):
         if summary.strip():
             text += f"\n>{escape_quote(summary.strip())}"
         # Stakeholders get the clock's final update (bot/clockwork.py), not a second message.
-        self.publisher.post_notice(self.snapshot(incident_id), text)
-        self.refresh_cards(incident_id)
-        self._changed("resolved", incident_id)
+        self._then_tell(
+            "resolved", incident_id, lambda: self.publisher.post_notice(self.snapshot(incident_id), text)
+        )
         return incident
 
     def status(self, incident_id: int) -> Snapshot:

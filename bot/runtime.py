@@ -15,10 +15,6 @@ from bot.wiring import Services, build_services
 
 log = logging.getLogger(__name__)
 
-Hook = Callable[["Bot"], None]
-# Start-up extensions (the scheduler registers here), run in order by Bot.start_background_work.
-STARTUP_HOOKS: list[Hook] = []
-
 
 class Bot:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
@@ -57,8 +53,6 @@ class Bot:
     def start_background_work(self) -> None:
         """Finish half-done declares and let extensions (the scheduler) start."""
         self.services.worker.submit("startup", self._resume)
-        for hook in STARTUP_HOOKS:
-            hook(self)
         scheduler = self.services.extras.get("scheduler")
         if scheduler is not None:  # the deadline clock: re-armed from the ledger
             self.on_stop(scheduler.shutdown)
@@ -68,6 +62,15 @@ class Bot:
         resumed = self.services.incidents.resume_unfinished()
         if resumed:
             log.info("finished the setup of %s", ", ".join(f"INC-{i}" for i in resumed))
+        aftermath = self.services.extras.get("aftermath")
+        if aftermath is not None:
+            try:
+                drafted = aftermath.resume_postmortems()
+            except Exception:
+                log.exception("could not finish the pending postmortems")
+            else:
+                if drafted:
+                    log.info("posted the postmortem of %s", ", ".join(f"INC-{i}" for i in drafted))
 
     def stop(self) -> None:
         for action in reversed(self._stops):

@@ -230,7 +230,8 @@ class DeclareService(IncidentCore):
         incident = self.store.get(incident_id)
         assert incident.channel_id is not None
         if not incident.invited:
-            responders = list(self.severity(incident).responders)
+            # A drill invites only its declarer: nobody is paged for a rehearsal.
+            responders = [] if incident.drill else list(self.severity(incident).responders)
             self.publisher.invite(incident.channel_id, [incident.declared_by], responders)
             self.store.update(incident_id, invited=True)
 

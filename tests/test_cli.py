@@ -44,6 +44,11 @@ def test_run_without_bot_token_in_socket_mode(tmp_path: Path) -> None:
     assert "SLACK_BOT_TOKEN" in line
 
 
+def test_a_signing_secret_alone_asks_for_real_slack_not_the_playground(tmp_path: Path) -> None:
+    line = one_error_line(run(tmp_path, "run", SLACK_SIGNING_SECRET="s"))
+    assert line.startswith("error: SLACK_BOT_TOKEN is not set")
+
+
 def test_run_without_app_token_or_port(tmp_path: Path) -> None:
     line = one_error_line(run(tmp_path, "run", SLACK_BOT_TOKEN="xoxb-1"))
     assert "SLACK_APP_TOKEN is not set" in line and "BOT_HTTP_PORT" in line

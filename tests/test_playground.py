@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -51,6 +52,17 @@ def post(pg: Playground, path: str, body: dict[str, Any]) -> tuple[int, Any]:
 
 def state(pg: Playground, user: str, channel: str) -> Any:
     return get(pg, f"/api/state?user={user}&channel={channel}")
+
+
+def open_views(pg: Playground, user: str, channel: str, timeout: float = 10.0) -> Any:
+    """The user's open modals, once the bot has opened one (views.open runs after the ack)."""
+    fake = pg.world.fake
+    version = fake.version
+    deadline = time.monotonic() + timeout
+    while not (views := state(pg, user, channel)["views"]):
+        assert time.monotonic() < deadline, "no modal opened"
+        version = fake.wait_for_change(version, 0.5)
+    return views
 
 
 def test_serves_the_page_and_its_scripts_on_loopback(playground: Playground) -> None:
@@ -127,7 +139,7 @@ def test_a_modal_opens_and_submits_in_state_values_shape(playground: Playground)
     s = get(playground, "/api/state")
     ana, general = s["me"], s["channel"]["id"]
     post(playground, "/api/command", {"user": ana, "channel": general, "text": "/incident declare"})
-    (view,) = state(playground, ana, general)["views"]
+    (view,) = open_views(playground, ana, general)
     values = {
         "title": {"title-input": {"type": "plain_text_input", "value": "Search is slow"}},
         "severity": {
@@ -148,7 +160,7 @@ def test_close_a_modal(playground: Playground) -> None:
     s = get(playground, "/api/state")
     ana, general = s["me"], s["channel"]["id"]
     post(playground, "/api/command", {"user": ana, "channel": general, "text": "/incident declare"})
-    (view,) = state(playground, ana, general)["views"]
+    (view,) = open_views(playground, ana, general)
     assert post(playground, "/api/close", {"user": ana, "view_id": view["id"]})[0] == 200
     assert state(playground, ana, general)["views"] == []
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain.models import ChecklistState, Incident, Snapshot, Status
+from bot.domain.models import ChecklistState, Incident, Snapshot
 from bot.domain.runbook import Runbook
 from bot.domain.text import escape, truncate
 from bot.slack import ids
@@ -231,7 +231,3 @@ class Cards:
             sev = self.runbook.severities[inc.severity].label
             lines.append(f"• {inc.ref} · {sev} · {inc.status.label} · {title} {where}{flag}")
         return truncate("\n".join(lines), SECTION_MAX)
-
-
-def is_resolved(inc: Incident) -> bool:
-    return inc.status is Status.RESOLVED

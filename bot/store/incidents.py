@@ -61,17 +61,20 @@ class IncidentStore(SqlStore):
         duplicate_since: datetime | None = None,
     ) -> tuple[Incident, bool]:
         """Insert an incident, unless it repeats one: the same ``request_key``, or (with
-        ``duplicate_since``) the same person, title and severity declared since then.
+        ``duplicate_since``) the same person, title and severity declared since then or left
+        half set up by a Slack failure.
         Returns the incident and whether it is new; the check and insert are one transaction."""
         with self.database.transaction() as db:
             rows: list[dict[str, Any]] = []
             if request_key:
                 rows = list(db.table("incidents").rows_where("request_key = ?", [request_key]))
             if not rows and duplicate_since is not None:
+                # The same declare moments ago (a double submit), or one whose Slack setup failed
+                # however long ago: "run the same command again" must finish it, not start over.
                 rows = list(
                     db.table("incidents").rows_where(
-                        "declared_by = ? and title = ? and severity = ? and declared_at >= ?"
-                        " and status != 'resolved'",
+                        "declared_by = ? and title = ? and severity = ? and status != 'resolved'"
+                        " and (declared_at >= ? or setup_error != '')",
                         [
                             incident["declared_by"],
                             incident["title"],
