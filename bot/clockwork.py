@@ -29,6 +29,7 @@ from bot.store.deadlines import DeadlineStore, OutboxEntry
 log = logging.getLogger(__name__)
 Submit = Callable[[Hashable, Callable[[], None]], None]
 CARD_PARTS = ("checklist", "roles", "announcement")
+FIRE_ATTEMPTS = 5
 
 
 class Messages(Protocol):
@@ -56,12 +57,16 @@ class Clockwork:
         submit: Submit,
         clock: Clock,
         aftermath: AftermathStore | None = None,
+        send: Submit | None = None,
     ) -> None:
+        """``submit`` runs work under a key (the incident's); ``send`` posts outbox entries
+        (under the channel's key), on a pool of its own in production (bot.wiring.add_clock)."""
         self.incidents = incidents
         self.deadlines = deadlines
         self.messages = messages
         self.sender = sender
         self.submit = submit
+        self.send = send or submit
         self.clock = clock
         self.database = incidents.store.database
         self.aftermath = aftermath or AftermathStore(self.database)  # follow-ups, postmortem done
@@ -103,7 +108,23 @@ class Clockwork:
 
     # firing ----------------------------------------------------------------------------
     def fire(self, deadline_id: int) -> bool:
-        """Fire one due row, once: True if this call fired it."""
+        """Fire one due row, once: True if this call fired it.
+
+        The messages are built outside the database lock (rendering may ask Slack who is in a
+        user group); the claim transaction then re-reads the incident's facts and rows, and if
+        anything changed meanwhile (a follow-up done, an IC taken, a row closed) it builds again
+        from the new state rather than send what no longer holds."""
+        for _ in range(FIRE_ATTEMPTS):
+            fired = self._fire(deadline_id)
+            if fired is not None:
+                return fired
+        log.warning(
+            "deadline %s: its incident kept changing while firing; left for the next scan", deadline_id
+        )
+        return False
+
+    def _fire(self, deadline_id: int) -> bool | None:
+        """One attempt; None when the incident changed between building the messages and the claim."""
         now = self.clock.now()
         row = self.deadlines.get(deadline_id)
         if row is None or row.state != "pending" or row.due_at > now or row.id is None:
@@ -121,10 +142,15 @@ class Clockwork:
         future = [r for r in after if r.state == "pending" and r.id not in closed] + preview.open
         update_due = next_update_due(r for r in rows if r.id != row.id)
         entries = self.messages.entries(decision, facts.snap, next_update_due(future), now, update_due)
+        if not entries:  # nothing can be sent yet (no incident channel): never spend the row
+            log.info("deadline %s of INC-%s: nothing to send yet, left pending", row.id, row.incident_id)
+            return False
         note = f"late by {format_duration(decision.late_by)}" if decision.late else ""
         if decision.missed > 1:
             note += f"; covers {decision.missed} missed updates"
         with self.database.transaction():
+            if self.facts(row.incident_id) != facts or self.deadlines.rows(row.incident_id) != rows:
+                return None  # changed under us (e.g. a follow-up done): decide again
             if not self.deadlines.claim(row.id, now, note):
                 return False
             self.deadlines.add_outbox(row, entries, now)
@@ -150,7 +176,11 @@ class Clockwork:
     def enqueue(self, entry: OutboxEntry) -> None:
         """Post on the worker keyed by the target channel: a paced channel holds one thread only."""
         entry_id = entry.id or 0
-        self.submit(("slack", entry.channel or entry.target), lambda: _none(self.sender.deliver(entry_id)))
+
+        def job() -> None:
+            self.sender.deliver(entry_id)
+
+        self.send(("slack", entry.channel or entry.target), job)
 
     # responders' answers ---------------------------------------------------------------
     def acknowledge(self, deadline_id: int, user: str) -> list[OutboxEntry]:
@@ -170,25 +200,29 @@ class Clockwork:
         )
         return [e for e in self.deadlines.outbox(deadline_id) if e.ts and e.channel]
 
-    def snooze(self, incident_id: int, minutes: int, user: str) -> datetime:
-        """Push the pending status update (and its nudge) back; return the new due time."""
-        incident = self.incidents.store.get(incident_id)
+    def snooze(self, update_id: int, minutes: int, user: str) -> datetime:
+        """Push the status update ``update_id`` (and its nudge) back; return the new due time.
+
+        Refused unless that update is still pending: a nudge clicked after its update went out
+        (or a human update replaced it) must not delay the one pending now."""
+        row = self.deadlines.get(update_id)
+        if row is None or row.kind != "update":
+            raise UsageError("That reminder no longer exists.")
+        incident = self.incidents.store.get(row.incident_id)
         if not incident.is_open:
             raise UsageError(f"{incident.ref} is resolved; there is nothing to snooze.")
         by = timedelta(minutes=minutes)
         options = self.incidents.runbook.settings.snooze_options
         if by not in options:
             raise UsageError(f"Snooze for {', '.join(format_duration(o) for o in options)}.")
-        moved = snoozed(self.deadlines.rows(incident_id), by)
+        moved = snoozed(self.deadlines.rows(incident.id), by, update_id)
         if moved is None:
-            raise UsageError(f"No status update is pending for {incident.ref}.")
+            raise UsageError(f"That reminder is out of date: the status update it was about is no longer "
+                             f"pending. Snooze from the latest reminder of {incident.ref}.")  # fmt: skip
+        incident_id = incident.id
         self.deadlines.snooze(moved)
         when = self.hhmm(moved.due_at)
         self.incidents.record(incident, user, "snooze",
                               f"<@{user}> snoozed the status update by {format_duration(by)} (now due {when})")  # fmt: skip
         self.incidents.refresh_cards(incident_id, *CARD_PARTS)
         return moved.due_at
-
-
-def _none(_: object) -> None:
-    return None

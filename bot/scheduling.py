@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Hashable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -31,6 +32,39 @@ MIN_GAP = 0.05
 WAKE_OVERLAP = 4  # wake-ups that may run at once: a busy one never makes the next one skip
 
 
+class WithOutbox(KeyedWorker):
+    """The main worker, plus the outbox's own pool: a facade over both, not a pool itself.
+
+    Outbox sends wait on the channel pacer and on Retry-After, holding a thread for seconds
+    during a Slack outage; on their own pool they never starve the responders' clicks or a
+    declare. ``submit``/``coalesce`` go to the main worker; ``wait_idle`` waits until both are
+    idle at once; ``shutdown`` stops both."""
+
+    def __init__(self, main: KeyedWorker, outbox: KeyedWorker) -> None:  # no pool of its own
+        self.main = main
+        self.outbox = outbox
+
+    def submit(self, key: Hashable, job: Job) -> None:
+        self.main.submit(key, job)
+
+    def coalesce(self, key: Hashable, job: Job) -> None:
+        self.main.coalesce(key, job)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        end = time.monotonic() + timeout
+        while True:  # a firing on the main pool queues sends: idle means both, one after the other
+            if not self.main.wait_idle(max(0.0, end - time.monotonic())):
+                return False
+            if not self.outbox.wait_idle(max(0.0, end - time.monotonic())):
+                return False
+            if self.main.wait_idle(0):
+                return True
+
+    def shutdown(self) -> None:
+        self.main.shutdown()
+        self.outbox.shutdown()
+
+
 class DeadlineScheduler:
     def __init__(
         self,
@@ -39,14 +73,17 @@ class DeadlineScheduler:
         worker: KeyedWorker,
         clock: Clock,
         tick_seconds: float = TICK_SECONDS,
+        outbox_worker: KeyedWorker | None = None,
     ) -> None:
+        """Firing runs on ``worker`` under the incident's key; sends on ``outbox_worker`` (the
+        same worker when not given) under the channel's key."""
         self.clockwork = clockwork
         self.deadlines = deadlines
         self.worker = worker
+        self.outbox_worker = outbox_worker or worker
         self.clock = clock
         self.tick_seconds = tick_seconds
         self.scheduler: BackgroundScheduler | None = None
-        self._armed: datetime | None = None
         self._last_scan = 0.0
         self._lock = threading.Lock()
         self._inflight: set[int] = set()
@@ -81,8 +118,7 @@ class DeadlineScheduler:
         A date job leaves APScheduler's store once it runs, so "armed" means the job exists;
         wake-ups may overlap (run_due_now is safe to run twice), so none is ever skipped."""
         with self._lock:
-            if self.scheduler is None:
-                self._armed = at if self._armed is None else min(self._armed, at)
+            if self.scheduler is None:  # not started: start() arms from the ledger
                 return
             # Deadlines due a few ms apart share one scan: at most one every MIN_GAP seconds.
             gap = self._last_scan + MIN_GAP - time.monotonic()
@@ -111,7 +147,7 @@ class DeadlineScheduler:
         for entry_id, channel in self.deadlines.outbox_due_ids(now):
             if self._claim_slot(-entry_id):
                 count += 1
-                self.worker.submit(("slack", channel), self._send_job(entry_id))
+                self.outbox_worker.submit(("slack", channel), self._send_job(entry_id))
         following = self.deadlines.next_wake(now)
         if following is not None:
             self.arm(following)

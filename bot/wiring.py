@@ -16,7 +16,7 @@ from bot.operations import IncidentService
 from bot.ports import Lifecycle
 from bot.render import Renderer, check_templates
 from bot.runbooks import load_runbook
-from bot.scheduling import DeadlineScheduler
+from bot.scheduling import DeadlineScheduler, WithOutbox
 from bot.slack.aftermath_slack import SlackAftermath
 from bot.slack.clock_cards import ClockCards
 from bot.slack.home import HOME_KEY, HomeTab
@@ -108,6 +108,9 @@ def add_aftermath(services: Services, store: AftermathStore) -> Aftermath:
     return aftermath
 
 
+OUTBOX_THREADS = 4
+
+
 def add_clock(services: Services, aftermath: AftermathStore | None = None) -> Clockwork:
     """The deadline ledger as the incidents' lifecycle, and its scheduler (started by the runtime)."""
     deadlines = DeadlineStore(services.database)
@@ -115,11 +118,27 @@ def add_clock(services: Services, aftermath: AftermathStore | None = None) -> Cl
     check_templates(folder, services.runbook)  # a broken template stops the start, naming the file
     renderer = Renderer(folder, services.runbook)
     cards = ClockCards(services.runbook, renderer, services.publisher.directory)
-    sender = OutboxSender(deadlines, services.publisher, services.clock)
+    # The outbox's own client retries 429s only: a 500 or a timeout may come after Slack stored
+    # the message; the outbox retries those itself, looking for the message before re-posting.
+    client = services.client
+    outbox_client = make_client(client.token or "", client.base_url, client.timeout, rate_limits_only=True)
+    sender = OutboxSender(deadlines, services.publisher, services.clock, outbox_client)
+    # Sends get their own threads (pacing and Retry-After sleeps hold them); firing and planning
+    # stay on the main worker under the incident's key. services.worker becomes a facade over
+    # both, so waiting for it (tests, close) waits for the sends, and shutdown stops both.
+    main, outbox = services.worker, KeyedWorker(max_workers=OUTBOX_THREADS, name="firebreak-outbox")
+    services.worker = WithOutbox(main, outbox)
     clockwork = Clockwork(
-        services.incidents, deadlines, cards, sender, services.worker.submit, services.clock, aftermath
+        services.incidents,
+        deadlines,
+        cards,
+        sender,
+        main.submit,
+        services.clock,
+        aftermath,
+        send=outbox.submit,
     )
     services.incidents.lifecycle = clockwork
-    scheduler = DeadlineScheduler(clockwork, deadlines, services.worker, services.clock)
+    scheduler = DeadlineScheduler(clockwork, deadlines, main, services.clock, outbox_worker=outbox)
     services.extras.update(clockwork=clockwork, scheduler=scheduler, deadlines=deadlines, clock_cards=cards)
     return clockwork

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 from bot.domain.ledger import Firing, Obligation
 from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot
 from bot.domain.runbook import Runbook
-from bot.render import TEMPLATES, Renderer, TemplateProblem, check_templates
+from bot.fakeslack.blocks import check_blocks
+from bot.render import TEMPLATES, Renderer, TemplateProblem, check_templates, sample_context
 from bot.runbooks import load_runbook
 from bot.slack.clock_cards import ClockCards
 
@@ -114,9 +116,66 @@ def test_private_incident_stakeholder_update_hides_the_details(runbook: Runbook)
     assert "Acme" not in stakeholders and "Keys rotated" not in stakeholders
 
 
+PIECES = st.sampled_from(
+    ["<!channel>", "<!here>", "<@U2>", "<#C3>", "<!subteam^S1>", "&", "<", ">", "*", "x", " "]
+)
+USER_TEXT = st.lists(PIECES | st.text(max_size=4), min_size=1, max_size=80).map("".join)
+KNOWN_MENTIONS = ("<@U1>", "<@U9>")  # the commander and the escalation's DM target, put there by the bot
+
+
 @settings(max_examples=60, deadline=None)
-@given(st.text(min_size=1, max_size=200), st.text(max_size=5000))
+@given(USER_TEXT, st.text(max_size=5000) | USER_TEXT)
 def test_rendered_text_never_exceeds_slack_limits(runbook: Runbook, title: str, summary: str) -> None:
+    """Every message is valid Block Kit (the fake Slack's checker) within Slack's limits, and no
+    mention or broadcast typed in the title or summary survives unescaped."""
+    cards = ClockCards(runbook, Renderer(RUNBOOKS / "templates", runbook), NoDirectory())  # type: ignore[arg-type]
     snap = snapshot(title.strip() or "t", summary * 3)
-    for kind, key in [("update", "update"), ("escalation", "no-commander"), ("nudge", "nudge")]:
-        entries(runbook, snap, Obligation(7, kind, key, T0, id=1))  # type: ignore[arg-type]
+    for kind, key in [("update", "update"), ("escalation", "no-commander"), ("nudge", "nudge"),
+                      ("item", "stakeholders-notified"), ("final", "final")]:  # fmt: skip
+        row = Obligation(7, kind, key, T0, id=1)  # type: ignore[arg-type]
+        rule = next((e for e in runbook.severities["p0"].escalations if e.key == key), None)
+        update = Obligation(7, "update", "update", T0 + timedelta(minutes=5), id=2)
+        fire = Firing(row, contacts=rule.notify if rule else (), rule=rule, update=update)
+        out = cards.entries(fire, snap, T0 + timedelta(minutes=30), T0, T0 + timedelta(minutes=5))
+        assert out, kind
+        for entry in out:
+            assert check_blocks(entry.blocks) == [], (kind, entry.blocks)
+            assert 0 < len(entry.text) <= 300
+            shown = entry.text + json.dumps(entry.blocks, ensure_ascii=False)
+            for mention in KNOWN_MENTIONS:
+                shown = shown.replace(mention, "")
+            assert "<!" not in shown and "<@U" not in shown and "<#C3" not in shown, (kind, shown)
+
+
+@pytest.mark.parametrize(
+    ("template", "audience"),
+    [
+        ("escalation.md.j2", "dm"),
+        ("escalation.md.j2", "channel"),
+        ("postmortem_due.md.j2", "dm"),
+        ("followup_overdue.md.j2", "dm"),
+    ],
+)
+def test_a_private_incident_title_never_leaves_its_channel(
+    runbook: Runbook, template: str, audience: str
+) -> None:
+    """DMs and contact-channel posts reach people outside a private incident's channel."""
+    renderer = Renderer(RUNBOOKS / "templates", runbook)
+    ctx = sample_context(renderer)
+    ctx.update(title="Acme data leak", followup="Rotate the Acme keys", private=True, audience=audience)
+    text = renderer.render(template, **ctx)
+    assert "Acme" not in text, text
+    ctx.update(audience="incident")  # in the incident's own channel the title is shown
+    assert "Acme" in renderer.render(template, **ctx)
+
+
+def test_a_private_escalation_dm_hides_the_title(runbook: Runbook) -> None:
+    snap = snapshot("Acme data leak", "Keys rotated", private=True)
+    row = Obligation(7, "escalation", "no-commander", T0 + timedelta(minutes=15), id=3)
+    cards = ClockCards(runbook, Renderer(RUNBOOKS / "templates", runbook), NoDirectory())  # type: ignore[arg-type]
+    rule = next(e for e in runbook.severities["p0"].escalations if e.key == row.key)
+    out = cards.entries(
+        Firing(row, contacts=rule.notify, rule=rule), snap, None, T0 + timedelta(minutes=16), None
+    )
+    texts = {e.step: json.dumps(e.blocks) for e in out}
+    assert "Acme" in texts["incident"] and "Acme" not in texts["dm:U9"]

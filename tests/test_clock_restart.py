@@ -16,7 +16,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.fakeslack import FakeSlack
 from bot.service import DeclareRequest
-from bot.slack.outbox_sender import CRASH_ENV, EVENT_TYPE
+from bot.slack.outbox_sender import EVENT_TYPE
 from bot.store import open_database
 from bot.store.deadlines import DeadlineStore
 from bot.wiring import build_services
@@ -24,8 +24,11 @@ from tests.harness import REPO, make_settings, seed
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
-# One bot process: wake up at the given (fake) time, as after a restart, and send what is due.
+# One bot process: wake up at the given (fake) time, as after a restart, and send what is due;
+# with a second argument N, SIGKILL itself right after the Nth Slack post, before its write.
 CHILD = """
+import os
+import signal
 import sys
 from datetime import datetime
 from bot.clock import FakeClock
@@ -35,6 +38,15 @@ from bot.wiring import build_services
 
 services = build_services(Settings(), FakeClock(datetime.fromisoformat(sys.argv[1])),
                           pacer=ChannelPacer(per_second=100, burst=100))
+if len(sys.argv) > 2:
+    posts = []
+
+    def crash(entry):
+        posts.append(entry.id)
+        if len(posts) >= int(sys.argv[2]):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    services.extras["clockwork"].sender.after_post = crash
 scheduler = services.extras["scheduler"]
 scheduler.start()
 assert services.worker.wait_idle(60)
@@ -45,10 +57,8 @@ services.close()
 
 def run_bot(env: dict[str, str], at: datetime, crash_after: int | None = None) -> int:
     child_env = {**os.environ, **env}
-    child_env.pop(CRASH_ENV, None)
-    if crash_after is not None:
-        child_env[CRASH_ENV] = str(crash_after)
-    done = subprocess.run([sys.executable, "-c", CHILD, at.isoformat()], cwd=REPO, env=child_env,
+    crash = [] if crash_after is None else [str(crash_after)]
+    done = subprocess.run([sys.executable, "-c", CHILD, at.isoformat(), *crash], cwd=REPO, env=child_env,
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     if done.returncode not in (0, -signal.SIGKILL):
         raise AssertionError(done.stderr[-3000:])

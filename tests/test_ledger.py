@@ -202,6 +202,19 @@ def test_severity_change_replans_cadence_and_escalations(runbook: Runbook) -> No
     assert cancelled == {"not-triaged"}
 
 
+def test_raising_the_severity_late_times_the_new_rules_from_the_change(runbook: Runbook) -> None:
+    """p1 → p0 at 70 minutes: p0's "no IC in 15m" and "not mitigated in 60m" count from 11:10,
+    not from the declaration (which would page the on-call manager and the CTO at once)."""
+    sim = Sim(runbook, "p1")
+    sim.advance(at("11:10"))
+    sim.severity("p0")
+    assert sim.fire_due() == []
+    due = {r.key: r.due_at for r in sim.rows if r.state == "pending" and r.kind == "escalation"}
+    assert due["no-commander"] == at("11:25") and due["not-mitigated"] == at("12:10")
+    fired = sim.advance(at("11:25"))
+    assert [(r.kind, r.key) for r in fired if r.kind == "escalation"] == [("escalation", "no-commander")]
+
+
 def test_mitigated_follows_the_slower_cadence(runbook: Runbook) -> None:
     sim = Sim(runbook)
     sim.take_ic()

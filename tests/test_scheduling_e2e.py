@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import yaml
 
 from bot.fakeslack import FakeSlack
 from bot.runtime import Bot
+from bot.scheduling import WAKE_JOB
 from bot.slack.outbox_sender import EVENT_TYPE
 from tests.harness import RUNBOOKS, make_settings, seed
 
@@ -77,24 +79,23 @@ def test_updates_escalation_and_resolve_with_the_real_scheduler(
     channel = wait_until(
         fake, lambda: next((c["id"] for c in fake.channels() if c["name"].startswith("inc-")), None)
     )
-    declared = time.monotonic()
     stakeholders = ids["#incidents"]
     # two status updates in each channel, 3 s apart, and the escalation at 2 s with its DM
     wait_until(fake, lambda: len(clock_messages(fake, channel, "Status update")) >= 2)
     wait_until(fake, lambda: len(clock_messages(fake, stakeholders, "Update on")) >= 2)
-    assert time.monotonic() - declared < 12
     assert len(clock_messages(fake, channel, "Escalation")) == 1
     assert any("Escalation" in m.get("text", "") for m in fake.dms(ids["eng-manager"]))
     assert clock_messages(fake, channel, "")  # nudges carry the metadata too
     fake.slash_command(ids["ana"], channel, "/incident", "resolve Rolled back")
     wait_until(fake, lambda: clock_messages(fake, stakeholders, "Final update"))
     assert bot.services.worker.wait_idle(10)
-    before = len(clock_messages(fake, channel, "")) + len(clock_messages(fake, stakeholders, ""))
-    time.sleep(4)  # more than a cadence: nothing else may come
-    after = len(clock_messages(fake, channel, "")) + len(clock_messages(fake, stakeholders, ""))
-    assert after == before
+    # Nothing may fire after resolve: the ledger holds only the postmortem reminder (days away),
+    # and the scheduler's next wake-up is not before it — no waiting needed to see it.
     ledger = bot.services.extras["deadlines"]
-    pending = [
-        r.kind for i in bot.services.store.all_incidents() for r in ledger.rows(i.id) if r.state == "pending"
-    ]
+    rows = [r for i in bot.services.store.all_incidents() for r in ledger.rows(i.id) if r.state == "pending"]
+    pending = [r.kind for r in rows]
     assert pending == ["postmortem"]  # due days after resolve (tests/test_reminders.py)
+    postmortem_due = rows[0].due_at
+    assert ledger.next_wake(datetime.now(UTC)) == postmortem_due
+    wake = bot.services.extras["scheduler"].scheduler.get_job(WAKE_JOB)
+    assert wake is None or wake.next_run_time >= postmortem_due

@@ -14,7 +14,8 @@ Kinds:
   of the grid after it. Snoozing moves the pending update (and its nudge) later.
 * ``nudge`` — ``nudge_before`` the update: ask the Incident Commander for a human line.
 * ``escalation`` — a runbook rule, ``after`` its start event unless its condition holds; one row
-  per rung. Unacknowledged after ``repeat_after``, the next rung fires; the last rung repeats
+  per rung. A rule counting from the declaration counts from the latest severity change
+  instead, if later (see :func:`_escalation_start`). Unacknowledged after ``repeat_after``, the next rung fires; the last rung repeats
   every ``repeat_after`` until someone acknowledges, the condition holds or the incident ends.
 * ``item`` — a checklist item with a due time, overdue: remind the role that owns it.
 * ``final`` — on resolve, one last stakeholder update; every other pending row is closed but
@@ -179,9 +180,18 @@ def _desired_updates(facts: Facts, rows: Sequence[Obligation], now: datetime) ->
     return out
 
 
-def _escalation_start(rule: Escalation, snap: Snapshot, rows: Sequence[Obligation]) -> datetime | None:
+def _escalation_start(rule: Escalation, facts: Facts, rows: Sequence[Obligation]) -> datetime | None:
+    """When a rule's ``after`` starts counting.
+
+    "declared" means *since this severity applies*: max(declared_at, the latest severity
+    change). The rules of a new severity are that severity's promises from the moment it was
+    set, so raising p1 to p0 at 70 minutes gives the responders p0's 15 minutes to get an IC,
+    rather than paging the on-call manager and the CTO at once. Rules that start at an event
+    ("mitigated", "acknowledged") count from that event whatever the severity."""
+    snap = facts.snap
     if rule.start == "declared":
-        return snap.incident.declared_at
+        changed = facts.severity_changed_at
+        return max(snap.incident.declared_at, changed) if changed else snap.incident.declared_at
     if rule.start == "mitigated":
         return snap.incident.mitigated_at
     acks = [r.acked_at for r in rows if r.acked_at is not None]
@@ -192,7 +202,7 @@ def _desired_escalations(facts: Facts, rows: Sequence[Obligation]) -> list[Oblig
     snap = facts.snap
     out = []
     for rule in facts.severity.escalations:
-        start = _escalation_start(rule, snap, rows)
+        start = _escalation_start(rule, facts, rows)
         if start is None or condition_met(rule.unless, snap, rows):
             continue
         spent = sorted(
@@ -300,9 +310,13 @@ def plan(facts: Facts, rows: Sequence[Obligation], now: datetime) -> Plan:
 # snoozing and acknowledging ---------------------------------------------------------------
 
 
-def snooze(rows: Sequence[Obligation], by: timedelta) -> Obligation | None:
-    """The pending update pushed back by ``by`` (the caller stores it, then re-plans), or None."""
-    pending = next((r for r in rows if r.kind == "update" and r.state == "pending"), None)
+def snooze(rows: Sequence[Obligation], by: timedelta, update_id: int | None = None) -> Obligation | None:
+    """The pending update pushed back by ``by`` (the caller stores it, then re-plans), or None.
+
+    With ``update_id`` (a nudge's Snooze button names the update it was about), only that row,
+    and only while it is still pending: a stale nudge never moves a later update."""
+    pending = next((r for r in rows if r.kind == "update" and r.state == "pending"
+                    and (update_id is None or r.id == update_id)), None)  # fmt: skip
     if pending is None:
         return None
     return replace(pending, due_at=pending.due_at + by, snoozed=pending.snoozed + by)
@@ -321,6 +335,7 @@ class Firing:
     contacts: tuple[str, ...] = ()
     rule: Escalation | None = None
     followup: FollowUp | None = None
+    update: Obligation | None = None  # a nudge: the pending update it is about (its Snooze moves it)
     skip: bool = False
 
     @property
@@ -333,7 +348,7 @@ def firing(facts: Facts, row: Obligation, rows: Iterable[Obligation], now: datet
     rows = list(rows)
     if row.kind == "nudge":
         update = next((r for r in rows if r.kind == "update" and r.state == "pending"), None)
-        return Firing(row, late_by, skip=update is None or update.due_at <= now)
+        return Firing(row, late_by, update=update, skip=update is None or update.due_at <= now)
     if row.kind == "update":
         return Firing(row, late_by, missed=missed_slots(row, cadence(facts), now))
     if row.kind == "escalation":

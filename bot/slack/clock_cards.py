@@ -33,6 +33,19 @@ CONDITIONS = {
 }
 
 
+SNOOZE_PREFIX = "update:"  # a Snooze button's value: "update:<deadline id of the pending update>"
+
+
+def snooze_value(update_id: int | None) -> str:
+    return f"{SNOOZE_PREFIX}{update_id}"
+
+
+def read_snooze_value(value: str) -> int | None:
+    """The update's deadline id from a Snooze button; None for a button of an older format."""
+    rest = value.removeprefix(SNOOZE_PREFIX)
+    return int(rest) if value.startswith(SNOOZE_PREFIX) and rest.isdigit() else None
+
+
 def condition_words(condition: str, runbook: Runbook) -> str:
     if condition.startswith("item:"):
         key = condition[5:]
@@ -61,10 +74,16 @@ class ClockCards:
         now: datetime,
         update_due: datetime | None,
     ) -> list[OutboxEntry]:
-        """The messages a firing sends, each with a stable step name (its exactly-once key)."""
+        """The messages a firing sends, each with a stable step name (its exactly-once key).
+
+        Without an incident channel yet (a half-done declare) only an escalation's DMs and
+        channel-contact posts can go; everything else is empty, and the caller leaves the row
+        pending to fire once the channel exists."""
         row, inc = fire.row, snap.incident
         ctx = self.renderer.incident(snap, now, next_due)
         ctx.update(self.renderer.lateness(fire.late, fire.late_by, row.due_at, fire.missed))
+        if row.kind == "escalation" and fire.rule is not None:
+            return self._escalation(fire, snap, ctx)
         if inc.channel_id is None:
             return []
         if row.kind in ("update", "final"):
@@ -80,11 +99,10 @@ class ClockCards:
             ctx["next_due"] = self.renderer.time(update_due)
             ctx["snooze"] = [format_duration(d) for d in self.runbook.settings.snooze_options]
             text = self.renderer.render("nudge.md.j2", **ctx)
-            return [self._entry("incident", inc.channel_id, text, self._nudge_buttons(inc.id))]
+            update_id = fire.update.id if fire.update else None
+            return [self._entry("incident", inc.channel_id, text, self._nudge_buttons(inc.id, update_id))]
         if row.kind == "item":
             return [self._item(snap, ctx, row.key)]
-        if row.kind == "escalation" and fire.rule is not None:
-            return self._escalation(fire, snap, ctx)
         if row.kind == "postmortem":
             return self._postmortem(snap, ctx, row.due_at)
         if row.kind == "followup" and fire.followup is not None:
@@ -97,12 +115,14 @@ class ClockCards:
             blocks.append(actions)
         return OutboxEntry(step=step, target=target, text=fallback(text), blocks=blocks)
 
-    def _nudge_buttons(self, incident_id: int) -> Block:
+    def _nudge_buttons(self, incident_id: int, update_id: int | None) -> Block:
+        """Write the update (for the incident), and Snooze — which names the pending update the
+        nudge is about (``snooze_value``), so a stale nudge cannot delay a later update."""
         elements = [button("Write the update", ids.OPEN_UPDATE_MODAL, str(incident_id), "primary")]
-        for delta in self.runbook.settings.snooze_options:
+        for delta in self.runbook.settings.snooze_options if update_id is not None else ():
             minutes = int(delta.total_seconds() // 60)
             elements.append(
-                button(f"Snooze {format_duration(delta)}", f"{ids.SNOOZE}{minutes}", str(incident_id))
+                button(f"Snooze {format_duration(delta)}", f"{ids.SNOOZE}{minutes}", snooze_value(update_id))
             )
         return {"type": "actions", "block_id": f"nudge-{incident_id}", "elements": elements}
 
@@ -120,7 +140,7 @@ class ClockCards:
 
     def _escalation(self, fire: Firing, snap: Snapshot, ctx: dict[str, Any]) -> list[OutboxEntry]:
         inc, rule, channel_id = snap.incident, fire.rule, snap.incident.channel_id
-        assert rule is not None and channel_id is not None
+        assert rule is not None
         people = [] if inc.drill else self.directory.people(list(fire.contacts))[:MAX_DMS]
         contacts = [self.runbook.contacts.get(name) for name in fire.contacts]
         channels = [] if inc.drill else [c.channel for c in contacts if c and c.channel]
@@ -135,14 +155,10 @@ class ClockCards:
             condition=condition_words(rule.unless, self.runbook),
         )
         ack = self._ack_button(fire.row.id)
-        out = [
-            self._entry(
-                "incident",
-                channel_id,
-                self.renderer.render("escalation.md.j2", audience="incident", **ctx),
-                ack,
-            )
-        ]
+        out = []
+        if channel_id is not None:  # no channel yet: the people and contact channels still hear
+            text = self.renderer.render("escalation.md.j2", audience="incident", **ctx)
+            out.append(self._entry("incident", channel_id, text, ack))
         for user in people:
             text = self.renderer.render("escalation.md.j2", audience="dm", **ctx)
             out.append(self._entry(f"dm:{user}", user, text, ack))

@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -28,21 +29,22 @@ IGNORED_INVITE_ERRORS = {"already_in_channel", "cant_invite_self", "user_not_fou
                          "user_is_deactivated", "user_is_restricted", "is_archived"}  # fmt: skip
 
 
-def make_client(token: str, base_url: str, timeout: int = 10) -> WebClient:
-    """A WebClient that honours Retry-After on 429 and retries 500/503 and dropped connections."""
-    return WebClient(
-        token=token,
-        base_url=base_url,
-        timeout=timeout,
-        retry_handlers=[
+def make_client(token: str, base_url: str, timeout: int = 10, rate_limits_only: bool = False) -> WebClient:
+    """A WebClient that honours Retry-After on 429 and retries 500/503 and dropped connections.
+
+    ``rate_limits_only``: retry 429s only. A 500 or a timeout may come after Slack stored the
+    message, so a blind re-post would double it; the outbox retries those itself, after
+    checking the channel's history for the message."""
+    handlers: list[RetryHandler] = [RateLimitErrorRetryHandler(max_retry_count=6)]
+    if not rate_limits_only:
+        handlers += [
             ConnectionErrorRetryHandler(
                 max_retry_count=3,
                 error_types=[ConnectionResetError, TimeoutError, ConnectionRefusedError, OSError],
             ),
-            RateLimitErrorRetryHandler(max_retry_count=6),
             ServerErrorRetryHandler(max_retry_count=4),
-        ],
-    )
+        ]
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
 
 
 class ChannelPacer:

@@ -10,12 +10,11 @@ recent history (``conversations.history`` with ``include_all_metadata``) for tha
 from __future__ import annotations
 
 import logging
-import os
-import signal
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
@@ -30,7 +29,6 @@ HISTORY_PAGES = 3
 PERMANENT = {"channel_not_found", "is_archived", "not_in_channel", "invalid_blocks", "msg_too_long",
              "user_not_found", "cannot_dm_bot", "invalid_auth", "account_inactive", "no_text",
              "restricted_action", "user_disabled", "messages_tab_disabled"}  # fmt: skip
-CRASH_ENV = "FIREBREAK_CRASH_AFTER_POST"  # tests: die (SIGKILL) right after the Nth Slack post
 
 
 def backoff(attempts: int) -> timedelta:
@@ -42,14 +40,21 @@ def metadata(entry: OutboxEntry) -> dict[str, Any]:
 
 
 class OutboxSender:
-    def __init__(self, store: DeadlineStore, publisher: SlackPublisher, clock: Clock) -> None:
+    """Posts through ``client``: give it one that retries 429s only (``make_client(...,
+    rate_limits_only=True)``). A 500 or a timeout may come after Slack stored the message; the
+    sender then retries later itself, reading the channel first. The publisher lends its pacer."""
+
+    def __init__(
+        self, store: DeadlineStore, publisher: SlackPublisher, clock: Clock, client: WebClient | None = None
+    ) -> None:
         self.store = store
         self.publisher = publisher
-        self.client = publisher.client
+        self.client = client or publisher.client
         self.clock = clock
-        self.posted = 0  # posts made by this process (the crash hook counts them)
         self._ims: dict[str, str] = {}  # user id -> the bot's IM channel with them
-        self.on_sent: Callable[[OutboxEntry], None] = lambda entry: None
+        # Called between a successful Slack post and its database write: the window a crash
+        # makes dangerous (the restart tests kill the process here).
+        self.after_post: Callable[[OutboxEntry], None] = lambda entry: None
 
     def deliver(self, entry_id: int) -> bool:
         """Post one outbox entry unless it is already in Slack; True when it is sent now."""
@@ -71,10 +76,9 @@ class OutboxSender:
             if ts is not None:
                 log.info("outbox %s: already in Slack (%s), not posting again", entry.id, ts)
                 self.store.mark_sent(started, channel, ts, self.clock.now())
-                self.on_sent(started)
                 return True
         try:
-            ts = self.publisher.post(channel, started.text, started.blocks, metadata=metadata(started))
+            ts = self._post(channel, started)
         except SlackApiError as exc:
             self._failed(started, exc)
             return False
@@ -82,11 +86,22 @@ class OutboxSender:
             log.warning("outbox %s: %s; will retry", entry.id, exc)
             self.store.mark_failed(started, f"{type(exc).__name__}: {exc}", give_up=False)
             return False
-        self.posted += 1
-        self._maybe_crash()
+        self.after_post(started)
         self.store.mark_sent(started, channel, ts, self.clock.now())
-        self.on_sent(started)
         return True
+
+    def _post(self, channel: str, entry: OutboxEntry) -> str:
+        self.publisher.pacer.wait(channel)
+        args: dict[str, Any] = dict(channel=channel, text=entry.text, blocks=entry.blocks, unfurl_links=False,
+                                    unfurl_media=False, metadata=metadata(entry))  # fmt: skip
+        try:
+            response = self.client.chat_postMessage(**args)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "not_in_channel":
+                raise
+            self.client.conversations_join(channel=channel)  # a public stakeholder channel
+            response = self.client.chat_postMessage(**args)
+        return str(response["ts"])
 
     def _failed(self, entry: OutboxEntry, exc: SlackApiError) -> None:
         error = str(exc.response.get("error") or exc)
@@ -129,8 +144,3 @@ class OutboxSender:
             if not cursor:
                 return None
         return None
-
-    def _maybe_crash(self) -> None:
-        wanted = os.environ.get(CRASH_ENV)
-        if wanted and wanted.isdigit() and self.posted >= int(wanted):
-            os.kill(os.getpid(), signal.SIGKILL)

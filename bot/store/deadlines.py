@@ -83,13 +83,6 @@ class DeadlineStore(SqlStore):
         rows = self._query("select * from deadlines where id = ?", [deadline_id])
         return _obligation(rows[0]) if rows else None
 
-    def due(self, now: datetime, limit: int = 10_000) -> list[Obligation]:
-        rows = self._query(
-            "select * from deadlines where state = 'pending' and due_at <= ? order by due_at limit ?",
-            [to_text(now), limit],
-        )
-        return [_obligation(r) for r in rows]
-
     def due_ids(self, now: datetime, limit: int = 50_000) -> list[tuple[int, int]]:
         """(id, incident id) of every pending row due by ``now``: the scheduler's cheap scan."""
         rows = self._query(

@@ -110,7 +110,10 @@ def on_done(
     user = body["user"]["id"]
     aftermath = aftermath_of(services)
     in_background(
-        services, ("followup", value), reply, lambda: reply(aftermath.finish_followup(int(value), user))
+        services,
+        next((f.incident_id for f in aftermath.extra.followups(open_only=True) if f.id == int(value)), value),
+        reply,
+        lambda: reply(aftermath.finish_followup(int(value), user)),
     )
 
 

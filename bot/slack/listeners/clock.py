@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.clockwork import Clockwork
 from bot.slack import ids
-from bot.slack.clock_cards import ClockCards, read_update, update_modal
+from bot.slack.clock_cards import ClockCards, read_snooze_value, read_update, update_modal
 from bot.slack.listeners.common import ephemeral_responder, in_background
 from bot.wiring import Services
 
@@ -73,18 +73,18 @@ def snooze(
 ) -> None:
     ack()
     reply = ephemeral_responder(respond)
-    value = action.get("value", "")
     minutes = int(action["action_id"].removeprefix(ids.SNOOZE))
-    if not value.isdigit():
-        reply("That button is from an older message.")
+    update_id, user = read_snooze_value(action.get("value", "")), body["user"]["id"]
+    row = _clockwork(services).deadlines.get(update_id) if update_id is not None else None
+    if update_id is None or row is None:
+        reply("That button is from an older message: snooze from the latest reminder.")
         return
-    incident_id, user = int(value), body["user"]["id"]
 
     def job() -> None:
-        due = _clockwork(services).snooze(incident_id, minutes, user)
+        due = _clockwork(services).snooze(update_id, minutes, user)
         reply(f"Snoozed: the next status update is now due {services.publisher.cards.time(due)}.")
 
-    in_background(services, incident_id, reply, job)
+    in_background(services, row.incident_id, reply, job)
 
 
 def open_update(
@@ -121,10 +121,7 @@ def submit_update(services: Services, ack: Ack, body: dict[str, Any], view: dict
         except Exception:
             log.exception("could not message %s", user)
 
-    in_background(
-        services, incident_id, tell, lambda: _none(services.incidents.post_update(incident_id, user, text))
-    )
+    def job() -> None:
+        services.incidents.post_update(incident_id, user, text)
 
-
-def _none(_: object) -> None:
-    return None
+    in_background(services, incident_id, tell, job)
