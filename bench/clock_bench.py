@@ -106,17 +106,17 @@ def populate(settings: Settings, channels: list[str], first_due: datetime, sprea
 
 
 def instrument(services: Services) -> list[tuple[int, str, float]]:
-    """Record (deadline id, step, wall time) at each Slack post, before pacing."""
+    """Record (deadline id, step, wall time) at each outbox post, before pacing."""
     calls: list[tuple[int, str, float]] = []
-    post = services.publisher.post
+    sender = services.extras["clockwork"].sender
+    post = sender._post
 
-    def timed(channel: str, text: str, blocks: Any = None, **extra: Any) -> str:
-        meta = (extra.get("metadata") or {}).get("event_payload") or {}
-        if meta:
-            calls.append((int(meta["deadline_id"]), str(meta["step"]), time.time()))
-        return post(channel, text, blocks, **extra)
+    def timed(channel: str, entry: Any) -> str:
+        if entry.deadline_id is not None:
+            calls.append((int(entry.deadline_id), str(entry.step), time.time()))
+        return str(post(channel, entry))
 
-    services.publisher.post = timed  # type: ignore[method-assign]
+    sender._post = timed
     return calls
 
 

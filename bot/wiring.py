@@ -108,7 +108,7 @@ def add_aftermath(services: Services, store: AftermathStore) -> Aftermath:
     return aftermath
 
 
-OUTBOX_THREADS = 4
+OUTBOX_THREADS = 8
 
 
 def add_clock(services: Services, aftermath: AftermathStore | None = None) -> Clockwork:

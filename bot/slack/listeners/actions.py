@@ -43,7 +43,7 @@ def toggle_item(
         services,
         incident_id,
         reply,
-        lambda: _none(services.incidents.toggle_item(incident_id, key, user)),
+        lambda: services.incidents.toggle_item(incident_id, key, user),
     )
 
 
@@ -85,9 +85,5 @@ def hand_role(
         services,
         incident_id,
         reply,
-        lambda: _none(services.incidents.assign_role(incident_id, role, target, user)),
+        lambda: services.incidents.assign_role(incident_id, role, target, user),
     )
-
-
-def _none(_: object) -> None:
-    return None

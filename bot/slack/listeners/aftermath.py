@@ -43,10 +43,6 @@ def register(app: App, services: Services) -> None:
     )
 
 
-def _none(_: object) -> None:
-    return None
-
-
 def _quiet(_: str) -> None:
     return None
 
@@ -171,4 +167,4 @@ def handle_command(
         "postmortem": lambda: reply(aftermath.finish_postmortem(incident_id, user)),
     }
     job = jobs[cmd.name]
-    in_background(services, incident_id, reply, lambda: _none(job()))
+    in_background(services, incident_id, reply, job)

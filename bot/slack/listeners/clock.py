@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.clockwork import Clockwork
 from bot.slack import ids
 from bot.slack.clock_cards import ClockCards, read_snooze_value, read_update, update_modal
-from bot.slack.listeners.common import ephemeral_responder, in_background
+from bot.slack.listeners.common import dm_responder, ephemeral_responder, in_background
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -115,11 +115,7 @@ def submit_update(services: Services, ack: Ack, body: dict[str, Any], view: dict
     if incident_id is None:
         return
 
-    def tell(message: str) -> None:
-        try:
-            services.publisher.direct_message(user, message)
-        except Exception:
-            log.exception("could not message %s", user)
+    tell = dm_responder(services, user)
 
     def job() -> None:
         services.incidents.post_update(incident_id, user, text)

@@ -14,8 +14,9 @@ Reply = Callable[[str], Any]
 OOPS = "Something went wrong on Firebreak's side; it is logged. Try again in a moment."
 
 
-def in_background(services: Services, key: Hashable, reply: Reply, job: Callable[[], None]) -> None:
-    """Queue ``job`` behind earlier work on the same key; its errors become a reply to the user."""
+def in_background(services: Services, key: Hashable, reply: Reply, job: Callable[[], object]) -> None:
+    """Queue ``job`` behind earlier work on the same key; its errors become a reply to the user.
+    What the job returns is dropped."""
 
     def run() -> None:
         try:
@@ -27,6 +28,18 @@ def in_background(services: Services, key: Hashable, reply: Reply, job: Callable
             reply(OOPS)
 
     services.worker.submit(key, run)
+
+
+def dm_responder(services: Services, user: str) -> Reply:
+    """A reply by direct message, for modal submissions, which have no response_url."""
+
+    def reply(text: str) -> None:
+        try:
+            services.publisher.direct_message(user, text)
+        except Exception:
+            log.exception("could not message %s", user)
+
+    return reply
 
 
 def ephemeral_responder(respond: Any) -> Reply:

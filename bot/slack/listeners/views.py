@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 from bot.service import DeclareRequest
 from bot.slack import ids
 from bot.slack.listeners.commands import declared_message
-from bot.slack.listeners.common import in_background
+from bot.slack.listeners.common import dm_responder, in_background
 from bot.slack.modals import read_declare
 from bot.wiring import Services
 
@@ -38,11 +38,7 @@ def submit_declare(services: Services, ack: Ack, body: dict[str, Any], view: dic
         request_key=f"view:{view['id']}",  # a double submit of one modal is one incident
     )
 
-    def tell(text: str) -> None:
-        try:
-            services.publisher.direct_message(user, text)
-        except Exception:
-            log.exception("could not message %s", user)
+    tell = dm_responder(services, user)
 
     def job() -> None:
         result = services.incidents.declare(request)
