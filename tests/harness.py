@@ -68,12 +68,13 @@ class Rig:
         return message_text(self.fake.message(channel_id, ts))
 
 
-def message_text(message: dict[str, Any]) -> str:
+def message_texts(message: dict[str, Any], kinds: tuple[str, ...] = ("mrkdwn", "plain_text")) -> list[str]:
+    """The message's ``text`` and every text object of the given kinds in its blocks."""
     parts = [message.get("text", "")]
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") in ("mrkdwn", "plain_text"):
+            if node.get("type") in kinds:
                 parts.append(node.get("text", ""))
             for value in node.values():
                 walk(value)
@@ -82,7 +83,12 @@ def message_text(message: dict[str, Any]) -> str:
                 walk(value)
 
     walk(message.get("blocks") or [])
-    return "\n".join(parts)
+    return parts
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """All the text a person sees on a message."""
+    return "\n".join(message_texts(message))
 
 
 def make_settings(fake: FakeSlack, tmp: Path, stakeholders: str | None, **overrides: Any) -> Settings:

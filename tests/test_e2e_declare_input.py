@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.fakeslack import payloads
-from tests.harness import Rig, current, declare, message_text, wait_for
+from tests.harness import Rig, current, declare, message_text, message_texts, wait_for
 
 SEVERITY_HELP = ("p0", "p1", "p2", "p3", "critical")
 
@@ -33,20 +33,7 @@ def open_modal(rig: Rig, user: str = "ana", text: str = "declare") -> dict[str, 
 
 def visible_markup(message: dict[str, Any]) -> list[str]:
     """Texts Slack parses for mentions: the message text and every mrkdwn object."""
-    found = [message.get("text", "")]
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                found.append(node.get("text", ""))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(message.get("blocks") or [])
-    return found
+    return message_texts(message, ("mrkdwn",))
 
 
 def test_unknown_severity_lists_the_valid_ones(rig: Rig) -> None:
