@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.slack import ids
-from bot.slack.listeners.common import ephemeral_responder, in_background
+from bot.slack.listeners.common import button_id, ephemeral_responder, in_background
 from bot.wiring import Services
 
 
@@ -24,19 +24,15 @@ def register(app: App, services: Services) -> None:
     )
 
 
-def _incident_id(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
-
-
 def toggle_item(
     services: Services, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
 ) -> None:
     ack()
-    incident_id = _incident_id(action.get("value", ""))
     key = action["action_id"].removeprefix(ids.CHECKLIST_TOGGLE)
     reply = ephemeral_responder(respond)
+    stale = "That button is from an older card; use the pinned checklist in the incident channel."
+    incident_id = button_id(action, reply, stale)
     if incident_id is None:
-        reply("That button is from an older card; use the pinned checklist in the incident channel.")
         return
     user = body["user"]["id"]
     in_background(
@@ -51,11 +47,10 @@ def take_role(
     services: Services, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
 ) -> None:
     ack()
-    incident_id = _incident_id(action.get("value", ""))
     role = action["action_id"].removeprefix(ids.ROLE_TAKE)
     reply = ephemeral_responder(respond)
+    incident_id = button_id(action, reply, "That button is from an older card.")
     if incident_id is None:
-        reply("That button is from an older card.")
         return
     user = body["user"]["id"]
 

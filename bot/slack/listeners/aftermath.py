@@ -15,7 +15,7 @@ from bot.slack.aftermath_slack import message_of
 from bot.slack.blocks import Block, button, context, section
 from bot.slack.home import HomeTab
 from bot.slack.ids import FOLLOWUP_DONE
-from bot.slack.listeners.common import Reply, ephemeral_responder, in_background
+from bot.slack.listeners.common import Reply, button_id, ephemeral_responder, in_background
 from bot.stats import stats_report
 from bot.wiring import Services
 
@@ -99,18 +99,18 @@ def on_done(
 ) -> None:
     ack()
     reply = ephemeral_responder(respond)
-    value = action.get("value", "")
-    if not value.isdigit():
-        reply("That button is from an older list; run `/incident followups` again.")
+    followup_id = button_id(
+        action, reply, "That button is from an older list; run `/incident followups` again."
+    )
+    if followup_id is None:
         return
     user = body["user"]["id"]
     aftermath = aftermath_of(services)
-    in_background(
-        services,
-        next((f.incident_id for f in aftermath.extra.followups(open_only=True) if f.id == int(value)), value),
-        reply,
-        lambda: reply(aftermath.finish_followup(int(value), user)),
-    )
+    try:  # serialise with the incident's other work (its reminder may be firing)
+        key: object = aftermath.extra.followup(followup_id).incident_id
+    except LookupError:
+        key = ("followup", followup_id)
+    in_background(services, key, reply, lambda: reply(aftermath.finish_followup(followup_id, user)))
 
 
 def followups_blocks(aftermath: Aftermath, followups: list[FollowUp], where: str) -> list[Block]:

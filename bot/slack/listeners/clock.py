@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.clockwork import Clockwork
 from bot.slack import ids
 from bot.slack.clock_cards import ClockCards, read_snooze_value, read_update, update_modal
-from bot.slack.listeners.common import dm_responder, ephemeral_responder, in_background
+from bot.slack.listeners.common import button_id, dm_responder, ephemeral_responder, in_background
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,10 @@ def acknowledge(
 ) -> None:
     ack()
     reply = ephemeral_responder(respond)
-    value = action.get("value", "")
-    if not value.isdigit():
-        reply("That button is from an older message.")
+    deadline_id = button_id(action, reply, "That button is from an older message.")
+    if deadline_id is None:
         return
-    deadline_id, user = int(value), body["user"]["id"]
+    user = body["user"]["id"]
     row = _clockwork(services).deadlines.get(deadline_id)
     if row is None:
         reply("That escalation no longer exists.")
@@ -96,11 +95,9 @@ def open_update(
     client: WebClient,
 ) -> None:
     ack()
-    value = action.get("value", "")
-    if not value.isdigit():
-        ephemeral_responder(respond)("That button is from an older message.")
+    incident_id = button_id(action, ephemeral_responder(respond), "That button is from an older message.")
+    if incident_id is None:
         return
-    incident_id = int(value)
     # trigger_id lives 3 s: open the modal right here, not on the worker.
     client.views_open(trigger_id=body["trigger_id"], view=update_modal(incident_id, f"INC-{incident_id}"))
 

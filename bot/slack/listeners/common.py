@@ -30,6 +30,15 @@ def in_background(services: Services, key: Hashable, reply: Reply, job: Callable
     services.worker.submit(key, run)
 
 
+def button_id(action: dict[str, Any], reply: Reply, stale: str) -> int | None:
+    """The id a card's button carries in its value; a button from an older card gets ``stale``."""
+    value = str(action.get("value", ""))
+    if value.isdigit():
+        return int(value)
+    reply(stale)
+    return None
+
+
 def dm_responder(services: Services, user: str) -> Reply:
     """A reply by direct message, for modal submissions, which have no response_url."""
 
