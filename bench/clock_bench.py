@@ -33,10 +33,10 @@ sys.path.insert(0, str(REPO))
 
 from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
 from apscheduler.triggers.date import DateTrigger  # noqa: E402
+from bot.wiring import Services, build_services  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.wiring import Services, build_services  # noqa: E402
 
 
 def fake_slack(conn: Connection) -> None:
@@ -89,17 +89,17 @@ def populate(settings: Settings, channels: list[str], first_due: datetime, sprea
     every = services.runbook.severities["p0"].update_every
     assert every is not None
     started = time.perf_counter()
-    clockwork = services.extras["clockwork"]
+    deadlines = services.deadlines
     now = datetime.now(UTC)
     n = len(channels)
     with services.database.transaction():
         for i, channel in enumerate(channels):
             declared = first_due - every + timedelta(seconds=spread * i / max(1, n))
-            incident, _ = services.store.create({"title": f"Bench incident {i}", "severity": "p0",
+            incident, _ = services.stores.incidents.create({"title": f"Bench incident {i}", "severity": "p0",
                                                  "declared_by": "U0", "declared_at": declared})  # fmt: skip
-            services.store.update(incident.id, channel_id=channel, channel_name=f"inc-bench-{i}", topic_set=True,
+            services.stores.incidents.update(incident.id, channel_id=channel, channel_name=f"inc-bench-{i}", topic_set=True,
                                   invited=True, pinned=True, announcement_channel=stakeholders or "")  # fmt: skip
-            clockwork.replan(incident.id, now)
+            deadlines.replan(incident.id, now)
     took = time.perf_counter() - started
     services.close()
     return took
@@ -108,15 +108,15 @@ def populate(settings: Settings, channels: list[str], first_due: datetime, sprea
 def instrument(services: Services) -> list[tuple[int, str, float]]:
     """Record (deadline id, step, wall time) at each outbox post, before pacing."""
     calls: list[tuple[int, str, float]] = []
-    sender = services.extras["clockwork"].sender
-    post = sender._post
+    transport = services.outbox.transport
+    post = transport.post
 
     def timed(channel: str, entry: Any) -> str:
         if entry.deadline_id is not None:
             calls.append((int(entry.deadline_id), str(entry.step), time.time()))
         return str(post(channel, entry))
 
-    sender._post = timed
+    transport.post = timed  # type: ignore[method-assign]
     return calls
 
 
@@ -162,13 +162,13 @@ def scenario_many(conn: Connection, api: tuple[str, str, str], tmp: Path, n: int
     started = time.perf_counter()
     services = build_services(settings, SystemClock())
     built = time.perf_counter() - started
-    scheduler = services.extras["scheduler"]
+    scheduler = services.scheduler
     calls = instrument(services)
     started = time.perf_counter()
     scheduler.start()
     rearm = time.perf_counter() - started
     print(f"start-up: services built in {built * 1000:.0f} ms; scheduler re-armed from the ledger in "
-          f"{rearm * 1000:.1f} ms (one wake-up job; {services.extras['deadlines'].count('pending'):,} pending rows)")  # fmt: skip
+          f"{rearm * 1000:.1f} ms (one wake-up job; {services.stores.deadlines.count('pending'):,} pending rows)")  # fmt: skip
     cpu0 = time.process_time()
     finished = wait(lambda: unsent(services) == 0 and len(calls) >= 2 * n, timeout=spread + 240)
     cpu = time.process_time() - cpu0
@@ -208,7 +208,7 @@ def scenario_burst(conn: Connection, api: tuple[str, str, str], tmp: Path, m: in
     before = conn.recv()
     services = build_services(settings, SystemClock())
     calls = instrument(services)
-    services.extras["scheduler"].start()
+    services.scheduler.start()
     finished = wait(lambda: unsent(services) == 0 and len(calls) >= 2 * m, timeout=m * 1.5 + 60)
     conn.send(("stats", None))
     after = conn.recv()
@@ -223,7 +223,7 @@ def scenario_burst(conn: Connection, api: tuple[str, str, str], tmp: Path, m: in
     if inc:
         print(f"incident-channel updates meanwhile: p50 {pct(inc, 50) * 1000:.0f} ms, max {max(inc) * 1000:.0f} ms "
               f"after due (not held up by the stakeholder channel's pacing)")  # fmt: skip
-    services.extras["scheduler"].shutdown()
+    services.scheduler.shutdown()
     services.close()
 
 

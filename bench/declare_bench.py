@@ -60,9 +60,9 @@ def main() -> None:
             print(f"declare ack, {CONCURRENCY} concurrent, 100 ms Slack latency: {ms(acks)}")
             worker.wait_idle(120)
 
-            incident = bot.services.store.open_incidents()[0]
+            incident = bot.services.stores.incidents.open_incidents()[0]
             assert incident.checklist_ts and incident.channel_id
-            keys = [i.key for i in bot.services.store.items(incident.id)]
+            keys = [i.key for i in bot.services.stores.incidents.items(incident.id)]
             with ThreadPoolExecutor(CONCURRENCY) as pool:
                 results = list(
                     pool.map(
@@ -80,7 +80,7 @@ def main() -> None:
             )
             worker.wait_idle(120)
 
-            store = bot.services.store
+            store = bot.services.stores.incidents
             for label in ("first", "second"):
                 fake.reset_calls()
                 before = {i.id for i in store.all_incidents()}

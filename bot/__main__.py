@@ -1,9 +1,10 @@
-"""Command line: ``python -m bot [run|check|playground]``."""
+"""Command line: ``firebreak [run|check|playground|postmortem|stats]``."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
 import signal
 import sys
 import threading
@@ -15,7 +16,7 @@ from bot.runbooks import RunbookError, load_runbook
 def _run(settings: Settings) -> int:
     from slack_bolt.error import BoltError
 
-    from bot.runtime import Bot
+    from bot.runtime.bot import Bot
 
     settings.require_tokens()
     try:
@@ -44,7 +45,7 @@ def _run(settings: Settings) -> int:
 
 
 def _check(settings: Settings) -> int:
-    from bot.render import check_templates
+    from bot.templates import check_templates
 
     runbook = load_runbook(settings.runbooks_path)
     templates = check_templates(settings.runbooks_path / "templates", runbook)
@@ -66,16 +67,63 @@ def _playground(settings: Settings, args: argparse.Namespace) -> int:
     return run_playground(settings, port=args.port, open_browser=not args.no_browser)
 
 
-def _postmortem(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.cli_aftermath import print_postmortem
+def incident_id(text: str) -> int | None:
+    match = re.match(r"^(?:inc-?)?(\d+)$", text.strip(), re.IGNORECASE)
+    return int(match.group(1)) if match else None
 
-    return print_postmortem(settings, args.incident)
+
+def _postmortem(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the stored draft, or a draft of what is recorded so far. Reads the database; no Slack."""
+    from bot.clock import SystemClock
+    from bot.domain.errors import NotFound
+    from bot.runtime.wiring import sqlite_stores
+    from bot.store.database import open_database
+    from bot.templates import Renderer
+    from bot.usecases.postmortem import gather_context
+
+    number = incident_id(args.incident)
+    if number is None:
+        print(f"error: {args.incident!r} is not an incident; write INC-3 or 3", file=sys.stderr)
+        return 2
+    database = open_database(settings.db_path)
+    try:
+        stores = sqlite_stores(database)
+        try:
+            incident = stores.incidents.get(number)
+        except NotFound:
+            print(f"error: there is no INC-{number} in {settings.db_path}", file=sys.stderr)
+            return 1
+        stored = stores.postmortems.postmortem(number)
+        if stored is not None:
+            print(stored.markdown, end="")
+            return 0
+        runbook = load_runbook(settings.runbooks_path)
+        renderer = Renderer(settings.runbooks_path / "templates", runbook)
+        print(f"<!-- {incident.ref} is not resolved yet: a draft of what is recorded so far -->")
+        print(
+            renderer.render_postmortem(gather_context(stores, runbook, number, SystemClock().now())), end=""
+        )
+        return 0
+    finally:
+        database.close()
 
 
 def _stats(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.cli_aftermath import print_stats
+    from bot.clock import SystemClock
+    from bot.runtime.wiring import sqlite_stores
+    from bot.store.database import open_database
+    from bot.usecases.stats import stats_report
 
-    return print_stats(settings, args.days)
+    if args.days <= 0:
+        print("error: --days must be at least 1", file=sys.stderr)
+        return 2
+    database = open_database(settings.db_path)
+    try:
+        runbook = load_runbook(settings.runbooks_path)
+        print(stats_report(sqlite_stores(database), runbook, SystemClock().now(), args.days))
+        return 0
+    finally:
+        database.close()
 
 
 def main(argv: list[str] | None = None) -> int:

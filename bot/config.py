@@ -1,4 +1,4 @@
-"""Settings from the environment (and an optional ``.env`` file), as DESIGN.md §4 defines them."""
+"""Settings from the environment (and an optional ``.env`` file); the README lists them."""
 
 from __future__ import annotations
 

@@ -8,13 +8,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.domain.errors import RunbookError
 from bot.domain.runbook import Contact, Phase, Role, Runbook, Settings, Severity
 
 FILES = ("settings.yml", "severities.yml", "roles.yml", "checklists.yml", "contacts.yml")
-
-
-class RunbookError(Exception):
-    """A runbook file is missing or invalid; the message says which file and which field."""
 
 
 def _read(folder: Path, name: str) -> Any:

@@ -12,7 +12,7 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.domain.models import Incident
 from bot.fakeslack import DeliveryResult, FakeSlack
-from bot.runtime import Bot
+from bot.runtime.bot import Bot
 
 REPO = Path(__file__).resolve().parents[1]
 RUNBOOKS = REPO / "runbooks"
@@ -112,18 +112,18 @@ def start_bot(fake: FakeSlack, settings: Settings, clock: FakeClock) -> Bot:
     return bot
 
 
-# helpers added for the issue-2 battery -----------------------------------------------------
+# declaring, clicking and reading cards ------------------------------------------------------
 def declare(rig: Rig, user: str = "ana", text: str = "declare p0 Checkout returns 500s") -> Incident:
     """Declare through the slash command and return the incident as the store has it."""
-    before = {i.id for i in rig.bot.services.store.all_incidents()}
+    before = {i.id for i in rig.bot.services.stores.incidents.all_incidents()}
     rig.command(user, text)
-    new = [i for i in rig.bot.services.store.all_incidents() if i.id not in before]
+    new = [i for i in rig.bot.services.stores.incidents.all_incidents() if i.id not in before]
     assert len(new) == 1, f"expected one new incident, got {len(new)}: {rig.replies_to(user)}"
     return new[0]
 
 
 def current(rig: Rig, incident: Incident) -> Incident:
-    return rig.bot.services.store.get(incident.id)
+    return rig.bot.services.stores.incidents.get(incident.id)
 
 
 def click(rig: Rig, user: str, incident: Incident, ts: str, action_id: str, **kw: Any) -> DeliveryResult:
@@ -148,7 +148,7 @@ def item_line(card: str, text: str) -> str:
 
 
 def timeline_kinds(rig: Rig, incident: Incident) -> list[str]:
-    return [e.kind for e in rig.bot.services.store.timeline(incident.id)]
+    return [e.kind for e in rig.bot.services.stores.incidents.timeline(incident.id)]
 
 
 def wait_for(rig: Rig, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:

@@ -15,19 +15,15 @@ from bot.domain.ledger import Firing, Obligation
 from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot
 from bot.domain.runbook import Runbook
 from bot.fakeslack.blocks import check_blocks
-from bot.render import TEMPLATES, Renderer, TemplateProblem, check_templates, sample_context
 from bot.runbooks import load_runbook
-from bot.slack.clock_cards import ClockCards
+from bot.slack.cards.deadline import DeadlineCards
+from bot.templates import TEMPLATES, Renderer, TemplateProblem, check_templates, sample_context
 
 RUNBOOKS = Path(__file__).resolve().parent.parent / "runbooks"
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 
-class NoDirectory:
-    """Escalation contacts resolved to nobody (a directory without Slack)."""
-
-    def people(self, names: list[str]) -> list[str]:
-        return ["U9"]
+PEOPLE = ["U9"]  # whom an escalation's contacts resolve to
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +63,10 @@ def test_a_team_may_override_only_some_templates(runbook: Runbook, tmp_path: Pat
 
 
 def entries(runbook: Runbook, snap: Snapshot, row: Obligation, **kw: object) -> list[str]:
-    cards = ClockCards(runbook, Renderer(RUNBOOKS / "templates", runbook), NoDirectory())  # type: ignore[arg-type]
+    cards = DeadlineCards(runbook, Renderer(RUNBOOKS / "templates", runbook))
     rule = next((e for e in runbook.severities["p0"].escalations if e.key == row.key), None)
     fire = Firing(row, contacts=rule.notify if rule else (), rule=rule, **kw)  # type: ignore[arg-type]
-    out = cards.entries(fire, snap, T0 + timedelta(minutes=60), T0 + timedelta(minutes=30), T0)
+    out = cards.entries(fire, snap, T0 + timedelta(minutes=60), T0 + timedelta(minutes=30), T0, PEOPLE)
     texts = []
     for entry in out:
         assert len(entry.text) <= 300
@@ -128,7 +124,7 @@ KNOWN_MENTIONS = ("<@U1>", "<@U9>")  # the commander and the escalation's DM tar
 def test_rendered_text_never_exceeds_slack_limits(runbook: Runbook, title: str, summary: str) -> None:
     """Every message is valid Block Kit (the fake Slack's checker) within Slack's limits, and no
     mention or broadcast typed in the title or summary survives unescaped."""
-    cards = ClockCards(runbook, Renderer(RUNBOOKS / "templates", runbook), NoDirectory())  # type: ignore[arg-type]
+    cards = DeadlineCards(runbook, Renderer(RUNBOOKS / "templates", runbook))
     snap = snapshot(title.strip() or "t", summary * 3)
     for kind, key in [("update", "update"), ("escalation", "no-commander"), ("nudge", "nudge"),
                       ("item", "stakeholders-notified"), ("final", "final")]:  # fmt: skip
@@ -136,7 +132,7 @@ def test_rendered_text_never_exceeds_slack_limits(runbook: Runbook, title: str, 
         rule = next((e for e in runbook.severities["p0"].escalations if e.key == key), None)
         update = Obligation(7, "update", "update", T0 + timedelta(minutes=5), id=2)
         fire = Firing(row, contacts=rule.notify if rule else (), rule=rule, update=update)
-        out = cards.entries(fire, snap, T0 + timedelta(minutes=30), T0, T0 + timedelta(minutes=5))
+        out = cards.entries(fire, snap, T0 + timedelta(minutes=30), T0, T0 + timedelta(minutes=5), PEOPLE)
         assert out, kind
         for entry in out:
             assert check_blocks(entry.blocks) == [], (kind, entry.blocks)
@@ -172,10 +168,10 @@ def test_a_private_incident_title_never_leaves_its_channel(
 def test_a_private_escalation_dm_hides_the_title(runbook: Runbook) -> None:
     snap = snapshot("Acme data leak", "Keys rotated", private=True)
     row = Obligation(7, "escalation", "no-commander", T0 + timedelta(minutes=15), id=3)
-    cards = ClockCards(runbook, Renderer(RUNBOOKS / "templates", runbook), NoDirectory())  # type: ignore[arg-type]
+    cards = DeadlineCards(runbook, Renderer(RUNBOOKS / "templates", runbook))
     rule = next(e for e in runbook.severities["p0"].escalations if e.key == row.key)
     out = cards.entries(
-        Firing(row, contacts=rule.notify, rule=rule), snap, None, T0 + timedelta(minutes=16), None
+        Firing(row, contacts=rule.notify, rule=rule), snap, None, T0 + timedelta(minutes=16), None, PEOPLE
     )
     texts = {e.step: json.dumps(e.blocks) for e in out}
     assert "Acme" in texts["incident"] and "Acme" not in texts["dm:U9"]

@@ -15,11 +15,11 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.fakeslack import FakeSlack
-from bot.service import DeclareRequest
-from bot.slack.outbox_sender import EVENT_TYPE
+from bot.runtime.wiring import build_services
+from bot.slack.outbox_transport import EVENT_TYPE
 from bot.store import open_database
 from bot.store.deadlines import DeadlineStore
-from bot.wiring import build_services
+from bot.usecases.declare import DeclareRequest
 from tests.harness import REPO, make_settings, seed
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -33,8 +33,8 @@ import sys
 from datetime import datetime
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.slack.notifier import ChannelPacer
-from bot.wiring import build_services
+from bot.slack.web_api import ChannelPacer
+from bot.runtime.wiring import build_services
 
 services = build_services(Settings(), FakeClock(datetime.fromisoformat(sys.argv[1])),
                           pacer=ChannelPacer(per_second=100, burst=100))
@@ -46,8 +46,8 @@ if len(sys.argv) > 2:
         if len(posts) >= int(sys.argv[2]):
             os.kill(os.getpid(), signal.SIGKILL)
 
-    services.extras["clockwork"].sender.after_post = crash
-scheduler = services.extras["scheduler"]
+    services.outbox.after_post = crash
+scheduler = services.scheduler
 scheduler.start()
 assert services.worker.wait_idle(60)
 scheduler.shutdown()
@@ -82,7 +82,7 @@ def workspace(fake_slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
     ids = seed(fake_slack)
     settings = make_settings(fake_slack, tmp_path, ids["#incidents"])
     services = build_services(settings, FakeClock(T0))
-    services.incidents.declare(
+    services.slack.declaring.declare(
         DeclareRequest(title="Checkout returns 500s", severity="p0", declared_by=ids["ana"])
     )
     assert services.worker.wait_idle(30)

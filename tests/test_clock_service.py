@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from bot.clockwork import Clockwork
 from bot.domain.models import Incident
 from bot.fakeslack import FakeSlack
-from bot.scheduling import DeadlineScheduler
+from bot.runtime.scheduler import DeadlineScheduler
 from bot.slack import ids
-from bot.slack.notifier import ChannelPacer
-from bot.slack.outbox_sender import EVENT_TYPE
+from bot.slack.outbox_transport import EVENT_TYPE
+from bot.slack.web_api import ChannelPacer
 from bot.store.deadlines import DeadlineStore
+from bot.usecases.deadlines import Deadlines
 from tests.harness import Rig, click, current, declare, message_text, wait_for
 
 
@@ -33,21 +33,20 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture(autouse=True)
 def fast_pacing(rig: Rig) -> None:
-    rig.bot.services.publisher.pacer = ChannelPacer(per_second=1000, burst=1000)
+    rig.bot.services.slack.api.pacer = ChannelPacer(per_second=1000, burst=1000)
 
 
 def scheduler(rig: Rig) -> DeadlineScheduler:
-    found: DeadlineScheduler = rig.bot.services.extras["scheduler"]
+    found: DeadlineScheduler = rig.bot.services.scheduler
     return found
 
 
-def clockwork(rig: Rig) -> Clockwork:
-    found: Clockwork = rig.bot.services.extras["clockwork"]
-    return found
+def deadline_clock(rig: Rig) -> Deadlines:
+    return rig.bot.services.deadlines
 
 
 def deadlines(rig: Rig) -> DeadlineStore:
-    found: DeadlineStore = rig.bot.services.extras["deadlines"]
+    found: DeadlineStore = rig.bot.services.stores.deadlines
     return found
 
 
@@ -125,7 +124,7 @@ def test_escalation_dms_the_contacts_and_acknowledge_stops_the_climb(rig: Rig) -
     dms = rig.fake.dms(manager)
     assert len(dms) == 1 and "Nobody has taken the Incident Commander role" in message_text(dms[0])
     click(rig, "eng-manager", inc, escalations[0]["ts"], ids.ACK_ESCALATION)
-    timeline = [e.text for e in rig.bot.services.store.timeline(inc.id)]
+    timeline = [e.text for e in rig.bot.services.stores.incidents.timeline(inc.id)]
     assert any("acknowledged the escalation “no-commander”" in t for t in timeline)
     assert "Acknowledged by" in rig.card(inc.channel_id, escalations[0]["ts"])
     run_until(rig, minutes=60)
@@ -169,7 +168,10 @@ def test_snooze_and_write_update_buttons(rig: Rig) -> None:
     nudge = next(m for m in bot_messages(rig, inc.channel_id) if "next status update" in message_text(m))
     click(rig, "ana", inc, nudge["ts"], f"{ids.SNOOZE}15")
     assert deadlines(rig).next_update_due(inc.id) == inc.declared_at + timedelta(minutes=45)
-    assert any("snoozed the status update by 15m" in e.text for e in rig.bot.services.store.timeline(inc.id))
+    assert any(
+        "snoozed the status update by 15m" in e.text
+        for e in rig.bot.services.stores.incidents.timeline(inc.id)
+    )
     click(rig, "ana", inc, nudge["ts"], ids.OPEN_UPDATE_MODAL)
     views = wait_for(rig, lambda: rig.fake.views_for(rig.ids["ana"]))
     assert views[-1]["callback_id"] == ids.UPDATE_MODAL
@@ -214,7 +216,7 @@ def test_a_message_already_in_slack_is_not_posted_again(rig: Rig) -> None:
     inc = declare(rig)
     assert inc.channel_id
     store = deadlines(rig)
-    sender = clockwork(rig).sender
+    sender = rig.bot.services.outbox
     take_ic(rig, inc)
     run_until(rig, minutes=29)
     real_mark_sent = store.mark_sent
@@ -222,7 +224,7 @@ def test_a_message_already_in_slack_is_not_posted_again(rig: Rig) -> None:
     run_until(rig, minutes=1)
     store.mark_sent = real_mark_sent  # type: ignore[method-assign]
     assert len(clock_messages(rig, inc.channel_id, "Status update")) == 1
-    pending = store.outbox_due(rig.clock.now() + timedelta(hours=1))
+    pending = [store.entry(i) for i, _ in store.outbox_due_ids(rig.clock.now() + timedelta(hours=1))]
     assert {e.step for e in pending} >= {"incident", "stakeholders"}
     assert all(e.attempts == 1 for e in pending)
     store.retry_now(rig.clock.now())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.commands import HELP, MAX_UPDATE, Command, parse
+from bot.domain.errors import UsageError
 from bot.domain.runbook import Runbook
-from bot.errors import UsageError
 from bot.runbooks import load_runbook
 from tests.harness import RUNBOOKS
 

@@ -34,7 +34,7 @@ def test_tick_and_untick_edits_the_pinned_card_in_place(rig: Rig) -> None:
     assert rig.fake.calls_to("chat.update")
     kinds = timeline_kinds(rig, inc)
     assert kinds.count("item:severity-confirmed") == 1 and kinds.count("item-undone:severity-confirmed") == 1
-    entries = rig.bot.services.store.timeline(inc.id)
+    entries = rig.bot.services.stores.incidents.timeline(inc.id)
     tick = next(e for e in entries if e.kind == "item:severity-confirmed")
     assert tick.actor == rig.ids["ben"] and tick.at == rig.clock.now() and "Severity confirmed" in tick.text
 
@@ -42,7 +42,7 @@ def test_tick_and_untick_edits_the_pinned_card_in_place(rig: Rig) -> None:
 def test_ten_people_clicking_at_once_all_land(rig: Rig) -> None:
     inc = current(rig, declare(rig))
     assert inc.channel_id and inc.checklist_ts
-    keys = [i.key for i in rig.bot.services.store.items(inc.id)][:10]
+    keys = [i.key for i in rig.bot.services.stores.incidents.items(inc.id)][:10]
     people = ["ana", "ben", "cara", "dev", "eng-manager", "cto"]
     for n in range(4):
         people.append(f"p{n}")
@@ -65,7 +65,7 @@ def test_ten_people_clicking_at_once_all_land(rig: Rig) -> None:
     rig.settle()
     assert [r.status for r in results] == [200] * 10
     card = checklist(rig, inc)
-    items = {i.key: i for i in rig.bot.services.store.items(inc.id)}
+    items = {i.key: i for i in rig.bot.services.stores.incidents.items(inc.id)}
     for user, key in zip(people, keys, strict=True):
         line = item_line(card, items[key].text)
         assert line.startswith("☑") and f"<@{rig.ids[user]}>" in line, (user, key, line)
@@ -85,7 +85,7 @@ def test_a_click_on_a_resolved_incidents_card_says_so(rig: Rig) -> None:
     reply = _stale_click(rig, inc.id, inc.channel_id, old_ts)
     assert reply.status == 200
     assert any("INC-1 is resolved" in t for t in rig.replies_to("ben"))
-    assert not rig.bot.services.store.items(inc.id)[0].done
+    assert not rig.bot.services.stores.incidents.items(inc.id)[0].done
 
 
 def _stale_click(rig: Rig, incident_id: int, channel_id: str, ts: str) -> object:

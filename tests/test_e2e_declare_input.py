@@ -40,14 +40,17 @@ def test_unknown_severity_lists_the_valid_ones(rig: Rig) -> None:
     rig.command("ana", "declare p9 Checkout returns 500s")
     reply = rig.replies_to("ana")[-1]
     assert "`p9` is not a severity" in reply and all(s in reply for s in SEVERITY_HELP)
-    assert rig.bot.services.store.all_incidents() == [] and rig.fake.calls_to("conversations.create") == []
+    assert (
+        rig.bot.services.stores.incidents.all_incidents() == []
+        and rig.fake.calls_to("conversations.create") == []
+    )
 
 
 def test_declare_without_title_opens_the_modal_with_the_severity_chosen(rig: Rig) -> None:
     view = open_modal(rig, text="declare p1")
     severity = next(b for b in view["blocks"] if b["block_id"] == "severity")
     assert severity["element"]["initial_option"]["value"] == "p1"
-    assert rig.bot.services.store.all_incidents() == []
+    assert rig.bot.services.stores.incidents.all_incidents() == []
 
 
 def test_modal_with_a_blank_title_shows_a_field_error(rig: Rig) -> None:
@@ -59,7 +62,7 @@ def test_modal_with_a_blank_title_shows_a_field_error(rig: Rig) -> None:
     assert len(rig.fake.views_for(rig.ids["ana"])) == 1  # the form stays open
     result = rig.fake.submit_view(rig.ids["ana"], view["id"], form("Checkout down", severity=None))
     assert result.json and set(result.json["errors"]) == {"severity"}
-    assert rig.bot.services.store.all_incidents() == []
+    assert rig.bot.services.stores.incidents.all_incidents() == []
 
 
 def test_modal_submit_declares_once_even_when_submitted_twice(rig: Rig) -> None:
@@ -78,7 +81,7 @@ def test_modal_submit_declares_once_even_when_submitted_twice(rig: Rig) -> None:
     again = rig.fake.deliver_raw(body, rig.fake.sign(body), "application/x-www-form-urlencoded")
     assert again.status == 200
     rig.settle()
-    incidents = rig.bot.services.store.all_incidents()
+    incidents = rig.bot.services.stores.incidents.all_incidents()
     assert len(incidents) == 1
     inc = incidents[0]
     assert inc.severity == "p1" and inc.description == "Errors since 09:58" and not inc.private
@@ -139,7 +142,7 @@ def test_private_incident(rig: Rig) -> None:
     assert "access" in shown and f"<#{inc.channel_id}>" not in shown
     rig.command("ana", "update Exports disabled for Customer data", channel=inc.channel_id)
     rig.command("ana", "resolve Customer data export fixed", channel=inc.channel_id)
-    rig.bot.services.extras["scheduler"].run_due_now()  # the clock's final stakeholder update
+    rig.bot.services.scheduler.run_due_now()  # the clock's final stakeholder update
     rig.settle()
     stakeholders = [message_text(m) for m in rig.fake.messages(rig.stakeholders)]
     assert len(stakeholders) == 3 and not any("Customer data" in t for t in stakeholders), stakeholders
@@ -153,5 +156,5 @@ def test_private_from_the_modal(rig: Rig) -> None:
     assert boxes["element"]["initial_options"][0]["value"] == "private"
     rig.fake.submit_view(rig.ids["ana"], view["id"], form("Keys leaked", "p0", private=True))
     rig.settle()
-    inc = rig.bot.services.store.all_incidents()[0]
+    inc = rig.bot.services.stores.incidents.all_incidents()[0]
     assert inc.private and rig.fake.channel(inc.channel_id or "")["is_private"]

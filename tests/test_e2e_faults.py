@@ -18,7 +18,7 @@ STEPS = [
 
 
 def assert_complete(rig: Rig, told: str = "INC-1 declared") -> None:
-    incidents = rig.bot.services.store.all_incidents()
+    incidents = rig.bot.services.stores.incidents.all_incidents()
     assert len(incidents) == 1
     inc = incidents[0]
     assert inc.missing_steps() == [] and inc.setup_error == ""

@@ -21,7 +21,7 @@ def test_update_goes_to_the_channel_and_stakeholders_escaped(rig: Rig) -> None:
         assert "Rolled back &lt;!channel&gt; &amp; pinged &lt;@U123&gt;" in shown, shown
         assert "<!channel>" not in shown and "<@U123>" not in shown
     assert current(rig, inc).summary == "Rolled back <!channel> & pinged <@U123>"
-    entry = rig.bot.services.store.timeline(inc.id)[-1]
+    entry = rig.bot.services.stores.incidents.timeline(inc.id)[-1]
     assert entry.kind == "update" and entry.actor == rig.ids["ana"]
 
 
@@ -34,7 +34,7 @@ def test_empty_update_says_what_to_type(rig: Rig) -> None:
 def test_severity_down_and_up_keeps_ticks_and_adds_items(rig: Rig) -> None:
     inc = current(rig, declare(rig, text="declare p1 Search is down"))
     assert inc.channel_id and inc.checklist_ts
-    store = rig.bot.services.store
+    store = rig.bot.services.stores.incidents
     p1_count = len(store.items(inc.id))
     click(rig, "ben", inc, inc.checklist_ts, "checklist:severity-confirmed", value=str(inc.id))
 
@@ -83,7 +83,7 @@ def test_mitigated_then_resolve(rig: Rig) -> None:
     told = [t for t in texts(rig, inc.channel_id) if "resolved INC-1" in t]
     assert told and "&lt;!here&gt;" in told[0] and "<!here>" not in told[0]
     # Stakeholders get one final update from the clock, due at the moment of resolve.
-    rig.bot.services.extras["scheduler"].run_due_now()
+    rig.bot.services.scheduler.run_due_now()
     rig.settle()
     final = [t for t in texts(rig, rig.stakeholders) if "Final update on INC-1" in t]
     assert len(final) == 1 and "&lt;!here&gt;" in final[0] and "<!here>" not in final[0]
@@ -130,7 +130,7 @@ def test_channel_commands_outside_an_incident_channel(rig: Rig) -> None:
         rig.command("ana", command, channel="#general")
     replies = rig.replies_to("ana")
     assert len(replies) == 6 and all("works inside an incident channel" in r for r in replies), replies
-    assert rig.bot.services.store.all_incidents() == []
+    assert rig.bot.services.stores.incidents.all_incidents() == []
 
 
 def test_unknown_subcommand(rig: Rig) -> None:
@@ -148,7 +148,7 @@ def test_every_state_change_is_in_the_timeline(rig: Rig) -> None:
     for step in ("update Working on it", "severity p1", "mitigated", "resolve Fixed"):
         rig.clock.advance(minutes=1)
         rig.command("ben", step, channel=inc.channel_id)
-    entries = rig.bot.services.store.timeline(inc.id)
+    entries = rig.bot.services.stores.incidents.timeline(inc.id)
     assert [e.kind for e in entries] == ["declared", "item:severity-confirmed", "role:incident_commander",
                                          "update", "severity", "mitigated", "resolved"]  # fmt: skip
     assert [e.at for e in entries] == sorted(e.at for e in entries)

@@ -13,7 +13,7 @@ def test_a_failed_resolve_notice_still_drafts_the_postmortem(rig: Rig) -> None:
     rig.fake.clear_faults()
     assert current(rig, inc).status.value == "resolved"
     assert any("went wrong" in r for r in rig.replies_to("ana"))  # the notice failed, and said so
-    assert rig.bot.services.extras["aftermath_store"].postmortem(inc.id) is not None
+    assert rig.bot.services.stores.postmortems.postmortem(inc.id) is not None
 
 
 def test_a_postmortem_upload_that_failed_is_finished_at_start_up(rig: Rig) -> None:

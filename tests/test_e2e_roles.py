@@ -6,7 +6,7 @@ from tests.harness import Rig, click, current, declare, timeline_kinds
 
 
 def roles_card(rig: Rig, inc_id: int) -> str:
-    inc = rig.bot.services.store.get(inc_id)
+    inc = rig.bot.services.stores.incidents.get(inc_id)
     assert inc.channel_id and inc.roles_ts
     return rig.card(inc.channel_id, inc.roles_ts)
 
@@ -42,7 +42,7 @@ def test_role_command_as_slack_sends_it(rig: Rig) -> None:
     assert f"IC: <@{ben}>" in rig.fake.channel(inc.channel_id)["topic"]
     assert f"IC: <@{ben}>" in rig.card(rig.stakeholders, rig.fake.messages(rig.stakeholders)[0]["ts"])
     assert rig.fake.message(inc.channel_id, inc.roles_ts)["ts"] == inc.roles_ts  # edited in place
-    entry = rig.bot.services.store.timeline(inc.id)[-1]
+    entry = rig.bot.services.stores.incidents.timeline(inc.id)[-1]
     assert entry.kind == "role:incident_commander" and entry.actor == rig.ids["ana"]
     assert f"<@{rig.ids['ana']}> made <@{ben}> Incident Commander" == entry.text
 
@@ -79,7 +79,7 @@ def test_hand_over_with_the_user_select(rig: Rig) -> None:
     assert inc.roles_ts
     click(rig, "ana", inc, inc.roles_ts, "role-assign:scribe", value=rig.ids["dev"])
     assert f"<@{rig.ids['dev']}>" in role_line(roles_card(rig, inc.id), "Scribe")
-    entry = rig.bot.services.store.timeline(inc.id)[-1]
+    entry = rig.bot.services.stores.incidents.timeline(inc.id)[-1]
     assert entry.text == f"<@{rig.ids['ana']}> made <@{rig.ids['dev']}> Scribe"
     click(rig, "dev", inc, inc.roles_ts, "role-assign:incident_commander", value=rig.ids["cara"])
     assert f"IC: <@{rig.ids['cara']}>" in rig.fake.channel(inc.channel_id or "")["topic"]

@@ -20,7 +20,7 @@ def declare_body(rig: Rig) -> bytes:
 
 def assert_nothing_happened(rig: Rig) -> None:
     rig.settle()
-    assert rig.bot.services.store.all_incidents() == []
+    assert rig.bot.services.stores.incidents.all_incidents() == []
     assert rig.fake.calls_to("conversations.create") == []
     assert [c for c in rig.fake.channels() if c["name"].startswith("inc-")] == []
 
@@ -71,4 +71,4 @@ def test_a_good_signature_is_accepted(rig: Rig) -> None:
     result = rig.fake.deliver_raw(body, rig.fake.sign(body), "application/x-www-form-urlencoded")
     assert result.status == 200
     rig.settle()
-    assert len(rig.bot.services.store.all_incidents()) == 1
+    assert len(rig.bot.services.stores.incidents.all_incidents()) == 1

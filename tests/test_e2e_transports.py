@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.clock import FakeClock
 from bot.fakeslack import FakeSlack
-from bot.runtime import Bot
+from bot.runtime.bot import Bot
 from tests.harness import Rig, make_settings, seed
 
 

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
+from bot.domain.errors import UsageError
 from bot.domain.followups import FollowUp, due_date, parse_followup
-from bot.errors import UsageError
-from tests.aftermath_helpers import click_ephemeral
 from tests.harness import Rig, declare, message_text
+from tests.record_helpers import click_ephemeral
 
 DONE = "followup-done:"
 
@@ -47,14 +47,14 @@ def test_followup_is_recorded_announced_and_listed_with_a_done_button(rig: Rig) 
 
     click_ephemeral(rig, "ben", listing, DONE + "1")
     assert any("✅ Follow-up #1 done" in t for t in rig.replies_to("ben"))
-    extra = rig.bot.services.extras["aftermath_store"]
+    extra = rig.bot.services.stores.followups
     (done,) = [f for f in extra.followups(inc.id) if f.done]
     assert done.id == 1 and done.done_by == rig.ids["ben"] and done.done_at == rig.clock.now()
     rig.command("ben", "followups", channel=inc.channel_id)
     assert "Open follow-ups on INC-1 (1)" in message_text(rig.fake.ephemerals(user_id=rig.ids["ben"])[-1])
     click_ephemeral(rig, "ben", listing, DONE + "1")
     assert any("already done" in t for t in rig.replies_to("ben"))
-    kinds = [e.kind for e in rig.bot.services.store.timeline(inc.id)]
+    kinds = [e.kind for e in rig.bot.services.stores.incidents.timeline(inc.id)]
     assert kinds.count("followup") == 2 and kinds.count("followup-done") == 1
 
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.models import Incident, RoleAssignment, Snapshot, Status
 from bot.runbooks import load_runbook
-from bot.slack.blocks import Cards
-from bot.slack.home import MAX_BLOCKS, home_blocks
-from tests.aftermath_helpers import until
+from bot.slack.cards.home import MAX_BLOCKS, home_blocks
+from bot.slack.cards.incident import Cards
 from tests.harness import RUNBOOKS, Rig, current, declare, message_text
+from tests.record_helpers import until
 
 
 def home_text(rig: Rig, user: str) -> str:

@@ -30,7 +30,7 @@ def runbook() -> Runbook:
 
 
 class Sim:
-    """The ledger driven the way bot.clockwork drives it, in memory."""
+    """The ledger driven the way bot.usecases.deadlines drives it, in memory."""
 
     def __init__(self, runbook: Runbook, severity: str = "p0", drill: bool = False) -> None:
         self.runbook = runbook

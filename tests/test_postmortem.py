@@ -9,12 +9,13 @@ import pytest
 
 from bot.__main__ import main
 from bot.domain.models import Incident
-from bot.postmortem import PostmortemWriter, TemplateProblem
 from bot.runbooks import load_runbook
-from bot.store import IncidentStore, open_database
-from bot.store.aftermath import AftermathStore
-from tests.aftermath_helpers import say, until
+from bot.runtime.wiring import sqlite_stores
+from bot.store import open_database
+from bot.templates import Renderer, TemplateProblem
+from bot.usecases.postmortem import gather_context
 from tests.harness import RUNBOOKS, Rig, click, current, declare
+from tests.record_helpers import say, until
 
 
 def run_incident(rig: Rig) -> Incident:
@@ -29,7 +30,7 @@ def run_incident(rig: Rig) -> Incident:
     rig.command("ben", "update Rolling back deploy 1.42 | errors at 30%", channel=channel)
     ts = say(rig, "cara", channel, "Payments *timeouts* since 09:58 <https://grafana/x|dashboard>")
     rig.fake.add_reaction(rig.ids["ana"], channel, ts, "pushpin")
-    until(rig, lambda: any(e.kind == "captured" for e in rig.bot.services.store.timeline(inc.id)))
+    until(rig, lambda: any(e.kind == "captured" for e in rig.bot.services.stores.incidents.timeline(inc.id)))
     rig.clock.advance(minutes=8)
     click(rig, "ben", inc, inc.checklist_ts, "checklist:severity-confirmed", value=str(inc.id))
     rig.command("ana", "note Customer support saw tickets from 09:55", channel=channel)
@@ -85,7 +86,7 @@ def test_resolve_uploads_the_postmortem_to_the_incident_channel(rig: Rig) -> Non
     assert "- [ ] Add a canary stage to deploys — owner: @cara, due 2026-12-01" in md
     assert "- [ ] Alert on payment timeouts — owner: unassigned, due 2026-11-26" in md
     # kept in the database
-    stored = rig.bot.services.extras["aftermath_store"].postmortem(inc.id)
+    stored = rig.bot.services.stores.postmortems.postmortem(inc.id)
     assert stored is not None and stored.markdown == md and stored.file_id == files[0]["id"]
 
 
@@ -110,7 +111,7 @@ def test_a_follow_up_added_after_resolve_updates_the_stored_draft(rig: Rig) -> N
     inc = run_incident(rig)
     assert inc.channel_id
     rig.command("ana", "followup Write the customer email", channel=inc.channel_id)
-    stored = rig.bot.services.extras["aftermath_store"].postmortem(inc.id)
+    stored = rig.bot.services.stores.postmortems.postmortem(inc.id)
     assert "Write the customer email" in stored.markdown
     assert len(rig.fake.files(inc.channel_id)) == 1  # uploaded once, not again
 
@@ -128,17 +129,21 @@ def test_drill_postmortem_and_topic_are_labelled(rig: Rig) -> None:
 def test_the_template_is_the_teams_to_edit(tmp_path: Path) -> None:
     runbook = load_runbook(RUNBOOKS)
     database = open_database(None)
-    store, extra = IncidentStore(database), AftermathStore(database)
+    stores = sqlite_stores(database)
     at = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
-    store.create({"title": "Disk full", "severity": "p2", "declared_by": "U1", "declared_at": at})
+
+    def render(folder: Path) -> str:
+        return Renderer(folder, runbook).render_postmortem(gather_context(stores, runbook, 1, at))
+
+    stores.incidents.create({"title": "Disk full", "severity": "p2", "declared_by": "U1", "declared_at": at})
     (tmp_path / "postmortem.md.j2").write_text(
         "# {{ incident.ref }}: {{ incident.title }} ({{ milestones|length }})\n"
     )
-    assert PostmortemWriter(store, extra, runbook, tmp_path).render(1, at) == "# INC-1: Disk full (4)\n"
+    assert render(tmp_path) == "# INC-1: Disk full (4)\n"
     (tmp_path / "postmortem.md.j2").write_text("{{ no_such_thing }}")
     with pytest.raises(TemplateProblem, match=r"postmortem\.md\.j2.*no_such_thing"):
-        PostmortemWriter(store, extra, runbook, tmp_path).render(1, at)
+        render(tmp_path)
     # a runbooks folder without the template falls back on the default one
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert PostmortemWriter(store, extra, runbook, empty).render(1, at).startswith("# Postmortem: INC-1")
+    assert render(empty).startswith("# Postmortem: INC-1")

@@ -1,4 +1,4 @@
-"""The two reminders of issue 5, through the deadline ledger: postmortem due, follow-up overdue.
+"""The postmortem-due and follow-up-overdue reminders, through the deadline ledger: postmortem due, follow-up overdue.
 
 Pure ledger first (the in-memory Sim of tests/test_ledger.py), then end to end with the real
 bot, the local fake Slack and a fake clock moved by hand (the scheduler's ``run_due_now``),
@@ -14,25 +14,21 @@ from pathlib import Path
 
 import pytest
 
-from bot.aftermath import Aftermath
 from bot.clock import FakeClock
-from bot.domain.aftermath_commands import aftermath_args
+from bot.domain.commands import record_args
+from bot.domain.errors import UsageError
 from bot.domain.followups import FollowUp
 from bot.domain.ledger import Facts, end_of_day
 from bot.domain.models import Incident
 from bot.domain.runbook import Runbook
-from bot.errors import UsageError
 from bot.fakeslack import FakeSlack
-from bot.render import DEFAULT_TEMPLATES
 from bot.runbooks import load_runbook
-from bot.service import DeclareRequest
-from bot.slack.aftermath_slack import SlackAftermath
+from bot.runtime.wiring import build_services
 from bot.slack.ids import FOLLOWUP_DONE
-from bot.slack.notifier import ChannelPacer
+from bot.slack.web_api import ChannelPacer
 from bot.store import open_database
-from bot.store.aftermath import AftermathStore
 from bot.store.deadlines import DeadlineStore
-from bot.wiring import build_services
+from bot.usecases.declare import DeclareRequest
 from tests.harness import RUNBOOKS, Rig, current, declare, make_settings, message_text, seed
 from tests.test_clock_restart import posted, run_bot
 from tests.test_clock_service import clock_messages, deadlines, scheduler, take_ic
@@ -47,7 +43,7 @@ def runbook() -> Runbook:
 
 
 class ReminderSim(Sim):
-    """The ledger Sim with the aftermath facts: follow-ups and whether the postmortem is done."""
+    """The ledger Sim with the record's facts: follow-ups and whether the postmortem is done."""
 
     def __init__(self, runbook: Runbook, severity: str = "p0", timezone: str = "UTC") -> None:
         self.followups: list[FollowUp] = []
@@ -149,9 +145,9 @@ def test_a_followup_done_while_its_reminder_is_due_is_skipped(runbook: Runbook) 
 
 
 def test_postmortem_command_arguments() -> None:
-    assert aftermath_args("postmortem", "done") == {"action": "done"}
+    assert record_args("postmortem", "done") == {"action": "done"}
     with pytest.raises(UsageError, match="postmortem done"):
-        aftermath_args("postmortem", "")
+        record_args("postmortem", "")
 
 
 # end to end with the fake Slack and a fake clock ----------------------------------------------
@@ -169,7 +165,7 @@ def fake_slack() -> Iterator[FakeSlack]:
 def fast_pacing(request: pytest.FixtureRequest) -> None:
     if "rig" in request.fixturenames:
         rig: Rig = request.getfixturevalue("rig")
-        rig.bot.services.publisher.pacer = ChannelPacer(per_second=1000, burst=1000)
+        rig.bot.services.slack.api.pacer = ChannelPacer(per_second=1000, burst=1000)
 
 
 def jump(rig: Rig, to: datetime) -> None:
@@ -225,7 +221,7 @@ def test_postmortem_marked_done_first_never_reminds(rig: Rig) -> None:
     rig.command("ana", "postmortem done", channel=inc.channel_id)
     assert "already marked done" in rig.replies_to("ana")[-1]
     assert [r.state for r in deadlines(rig).rows(inc.id) if r.kind == "postmortem"] == ["met"]
-    extra: AftermathStore = rig.bot.services.extras["aftermath_store"]
+    extra = rig.bot.services.stores.postmortems
     stored = extra.postmortem(inc.id)
     assert stored is not None and stored.done_by == rig.ids["ben"] and stored.markdown  # the draft kept
     jump(rig, inc.resolved_at + timedelta(days=6))
@@ -264,8 +260,8 @@ def test_followup_reminder_fires_once_for_its_owner_after_its_due_day(rig: Rig) 
     rows = [r for r in deadlines(rig).rows(inc.id) if r.kind == "followup"]
     end = datetime(2026, 11, 24, tzinfo=UTC)  # due 2026-11-23 (UTC runbook): overdue from midnight
     assert [(r.key, r.due_at, r.state) for r in rows] == [("1", end, "pending"), ("2", end, "pending")]
-    extra: AftermathStore = rig.bot.services.extras["aftermath_store"]
-    rig.bot.services.extras["aftermath"].finish_followup(2, cara)  # done in time: no reminder
+    extra = rig.bot.services.stores.followups
+    rig.bot.services.slack.followups.finish(2, cara)  # done in time: no reminder
     rig.settle()
 
     jump(rig, end - timedelta(minutes=1))
@@ -277,8 +273,10 @@ def test_followup_reminder_fires_once_for_its_owner_after_its_due_day(rig: Rig) 
     (line,) = clock_messages(rig, inc.channel_id, "is overdue")
     assert f"<@{cara}>: follow-up #1" in line
     assert not extra.followup(1).done
-    reminded = rig.bot.services.database.db.execute("select reminded_at from followups where id = 1")
-    assert reminded.fetchone()[0] is not None
+    # the ledger row is the record that the reminder went out (the old reminded_at column is gone)
+    assert [r.state for r in deadlines(rig).rows(inc.id) if r.kind == "followup" and r.key == "1"] == [
+        "fired"
+    ]
     jump(rig, end + timedelta(days=2))
     assert len(dm_texts(rig, "cara", "overdue")) == 1
     assert len(clock_messages(rig, inc.channel_id, "is overdue")) == 1
@@ -315,11 +313,11 @@ def reminder_workspace(tmp_path: Path) -> Iterator[tuple[FakeSlack, dict[str, st
     ids = seed(fake)
     settings = make_settings(fake, tmp_path, ids["#incidents"])
     services = build_services(settings, FakeClock(NOON))
-    inc = services.incidents.declare(DeclareRequest(title="Checkout", severity="p0", declared_by=ids["ana"]))
-    extra = AftermathStore(services.database)
-    aftermath = Aftermath(services.incidents, extra, SlackAftermath(services.client), DEFAULT_TEMPLATES)
-    aftermath.add_followup(inc.incident.id, ids["ana"], "Add retries", ids["cara"], "2026-11-22")
-    services.incidents.resolve(inc.incident.id, ids["ana"], "Rolled back")
+    inc = services.slack.declaring.declare(
+        DeclareRequest(title="Checkout", severity="p0", declared_by=ids["ana"])
+    )
+    services.slack.followups.add(inc.incident.id, ids["ana"], "Add retries", ids["cara"], "2026-11-22")
+    services.slack.responding.resolve(inc.incident.id, ids["ana"], "Rolled back")
     assert services.worker.wait_idle(30)
     services.close()
     env = {

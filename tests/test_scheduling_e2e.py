@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from bot.fakeslack import FakeSlack
-from bot.runtime import Bot
-from bot.slack.outbox_sender import EVENT_TYPE
+from bot.runtime.bot import Bot
+from bot.slack.outbox_transport import EVENT_TYPE
 from tests.harness import RUNBOOKS, make_settings, seed
 
 
@@ -90,13 +90,18 @@ def test_updates_escalation_and_resolve_with_the_real_scheduler(
     assert bot.services.worker.wait_idle(10)
     # Nothing may fire after resolve: the ledger (the truth; a wake-up armed before the resolve
     # may still run, find nothing and re-arm) holds only the postmortem reminder, days away.
-    ledger = bot.services.extras["deadlines"]
-    rows = [r for i in bot.services.store.all_incidents() for r in ledger.rows(i.id) if r.state == "pending"]
+    ledger = bot.services.stores.deadlines
+    rows = [
+        r
+        for i in bot.services.stores.incidents.all_incidents()
+        for r in ledger.rows(i.id)
+        if r.state == "pending"
+    ]
     pending = [r.kind for r in rows]
     assert pending == ["postmortem"]  # due days after resolve (tests/test_reminders.py)
     postmortem_due = rows[0].due_at
     assert ledger.next_wake(datetime.now(UTC)) == postmortem_due
     before = len(clock_messages(fake, channel, "")) + len(clock_messages(fake, stakeholders, ""))
-    bot.services.extras["scheduler"].run_due_now()  # what any wake-up now would do
+    bot.services.scheduler.run_due_now()  # what any wake-up now would do
     assert bot.services.worker.wait_idle(10)
     assert len(clock_messages(fake, channel, "")) + len(clock_messages(fake, stakeholders, "")) == before

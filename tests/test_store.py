@@ -8,10 +8,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from bot.domain.models import ChecklistState, Status
 from bot.store import IncidentStore, NotFoundError, open_database
-from bot.store.database import MIGRATIONS, Database
+from bot.store.database import Database, to_text
+from bot.store.migrations import (
+    MIGRATIONS,
+    add_reminder_columns,
+    create_deadlines_and_outbox,
+    create_incidents,
+    create_record_tables,
+)
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
@@ -148,14 +156,104 @@ def test_wal_mode(database: Database) -> None:
     assert database.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+# The released steps, in order: names are recorded in the database, so they never change.
+STEPS = ["create_incidents", "create_deadlines_and_outbox", "create_record_tables", "add_reminder_columns"]
+# What the old user_version runner applied, step by step: user_version N ran the first N.
+OLD_STEPS = [create_incidents, create_deadlines_and_outbox, create_record_tables, add_reminder_columns]
+
+
+def applied(database: Database) -> list[str]:
+    return [m.name for m in MIGRATIONS.applied(database.db)]
+
+
+def schema(database: Database) -> list[tuple[str, str, str]]:
+    rows = database.db.execute(
+        "select type, name, sql from sqlite_master where name != 'sqlite_sequence' order by type, name"
+    ).fetchall()
+    return [tuple(row) for row in rows]
+
+
+def assert_full_schema(database: Database) -> None:
+    db = database.db
+    assert {"incidents", "roles", "checklist", "timeline", "deadlines", "outbox", "captures"} <= set(
+        db.table_names()
+    )
+    assert {"milestones", "followups", "postmortems", "home_users"} <= set(db.table_names())
+    assert "ref" in db["timeline"].columns_dict
+    assert {"done_by", "done_at"} <= set(db["postmortems"].columns_dict)
+    indexes = {name for (name,) in db.execute("select name from sqlite_master where type = 'index'")}
+    assert {"deadlines_once", "outbox_due", "timeline_ref", "followups_open", "followups_incident"} <= indexes
+    assert applied(database) == STEPS and MIGRATIONS.pending(db) == []
+
+
 def test_migrations_are_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "twice.db"
     first = open_database(path)
     store = IncidentStore(first)
     inc, _ = store.create(incident())
+    recorded = list(first.db.query("select * from _sqlite_migrations order by id"))
     first.close()
     second = open_database(path)
-    assert second.migrate() == len(MIGRATIONS)
-    assert int(second.db.execute("PRAGMA user_version").fetchone()[0]) == len(MIGRATIONS)
+    assert second.migrate() == len(STEPS)
+    assert applied(second) == STEPS
+    assert list(second.db.query("select * from _sqlite_migrations order by id")) == recorded
     assert IncidentStore(second).get(inc.id).title == "Checkout returns 500s"
     second.close()
+
+
+def test_fresh_database_reaches_the_full_schema(tmp_path: Path) -> None:
+    database = open_database(tmp_path / "fresh.db")
+    assert_full_schema(database)
+    assert database.migrate() == len(STEPS)
+    database.close()
+
+
+def build_old_database(path: Path, version: int) -> None:
+    """A file as the old PRAGMA user_version runner left it: its first steps, and their count."""
+    db = sqlite_utils.Database(path)
+    for step in OLD_STEPS[:version]:
+        step(db)
+    db.execute(f"PRAGMA user_version = {version}")
+    db["incidents"].insert(
+        {
+            "id": 7, "title": "Old incident", "severity": "p1", "status": "investigating",
+            "declared_by": "U9", "declared_at": to_text(T0),
+        }
+    )  # fmt: skip
+    db.close()
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
+def test_old_user_version_database_upgrades(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "old.db"
+    build_old_database(path, version)
+    old = sqlite_utils.Database(path)
+    assert "_sqlite_migrations" not in old.table_names()
+    old.close()
+
+    upgraded = open_database(path)
+    assert_full_schema(upgraded)
+    assert IncidentStore(upgraded).get(7).title == "Old incident"
+    upgraded_schema = schema(upgraded)
+    recorded = list(upgraded.db.query("select * from _sqlite_migrations order by id"))
+    upgraded.close()
+
+    fresh = open_database(tmp_path / "fresh.db")
+    assert upgraded_schema == schema(fresh)
+    fresh.close()
+
+    again = open_database(path)
+    assert again.migrate() == len(STEPS)
+    assert list(again.db.query("select * from _sqlite_migrations order by id")) == recorded
+    assert schema(again) == upgraded_schema
+    assert IncidentStore(again).get(7).title == "Old incident"
+    again.close()
+
+
+def test_user_version_beyond_the_known_steps_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    db = sqlite_utils.Database(path)
+    db.execute(f"PRAGMA user_version = {len(STEPS) + 1}")
+    db.close()
+    with pytest.raises(RuntimeError, match="user_version"):
+        open_database(path)

@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.milestones import correct, parse_hhmm, place, recorded
 from bot.domain.models import Incident
-from tests.aftermath_helpers import captures, say, until
 from tests.harness import Rig, current, declare
+from tests.record_helpers import captures, say, until
 
 
 def entries(rig: Rig, incident: Incident, kind: str) -> list[tuple[str | None, str]]:
-    return [(e.actor, e.text) for e in rig.bot.services.store.timeline(incident.id) if e.kind == kind]
+    return [
+        (e.actor, e.text) for e in rig.bot.services.stores.incidents.timeline(incident.id) if e.kind == kind
+    ]
 
 
 def test_pushpin_reaction_adds_the_message_and_removing_it_takes_it_out(rig: Rig) -> None:
@@ -21,7 +23,7 @@ def test_pushpin_reaction_adds_the_message_and_removing_it_takes_it_out(rig: Rig
     rig.fake.add_reaction(rig.ids["ana"], inc.channel_id, ts, "pushpin")
     until(rig, lambda: bool(entries(rig, inc, "captured")))
     assert entries(rig, inc, "captured") == [(rig.ids["ben"], "Error rate jumped at 09:58 after deploy 1.42")]
-    captured = next(e for e in rig.bot.services.store.timeline(inc.id) if e.kind == "captured")
+    captured = next(e for e in rig.bot.services.stores.incidents.timeline(inc.id) if e.kind == "captured")
     assert captured.at == datetime.fromtimestamp(float(ts), UTC)  # when it was said, not when pinned
 
     rig.fake.add_reaction(rig.ids["ana"], inc.channel_id, ts, "eyes")  # other reactions are ignored
@@ -69,8 +71,8 @@ def test_reactions_outside_incident_channels_are_ignored(rig: Rig) -> None:
     ts = say(rig, "ben", rig.ids["#incidents"], "hello")
     rig.fake.add_reaction(rig.ids["ana"], rig.ids["#incidents"], ts, "pushpin")
     rig.settle()
-    assert all(e.kind != "captured" for i in rig.bot.services.store.all_incidents()
-               for e in rig.bot.services.store.timeline(i.id))  # fmt: skip
+    assert all(e.kind != "captured" for i in rig.bot.services.stores.incidents.all_incidents()
+               for e in rig.bot.services.stores.incidents.timeline(i.id))  # fmt: skip
 
 
 def test_note_goes_on_the_timeline(rig: Rig) -> None:
@@ -90,14 +92,14 @@ def test_milestones_are_stamped_and_corrected_in_order(rig: Rig) -> None:
     rig.command("ben", "role commander <@" + rig.ids["ben"] + ">", channel=inc.channel_id)
     rig.clock.advance(minutes=30)
     rig.command("ben", "mitigated", channel=inc.channel_id)
-    store = rig.bot.services.store
+    store = rig.bot.services.stores.incidents
     marks = recorded(store.get(inc.id), store.timeline(inc.id))
     assert marks.acknowledged == inc.declared_at + timedelta(minutes=7)
     assert marks.mitigated == inc.declared_at + timedelta(minutes=37)
 
     rig.command("ben", "milestone mitigated 10:30", channel=inc.channel_id)
     assert any("mitigated is now 10:30 (was 10:37)" in t for t in rig.replies_to("ben"))
-    corrections = rig.bot.services.extras["aftermath_store"].corrections(inc.id)
+    corrections = rig.bot.services.stores.captures.corrections(inc.id)
     assert corrections["mitigated"] == inc.declared_at + timedelta(minutes=30)
     assert any("set mitigated to 10:30" in text for _, text in entries(rig, inc, "milestone"))
 

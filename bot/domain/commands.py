@@ -5,13 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.domain.aftermath_commands import AFTERMATH, aftermath_args
+from bot.domain.errors import UsageError
+from bot.domain.followups import parse_followup
+from bot.domain.milestones import milestone_name, parse_hhmm
 from bot.domain.runbook import Runbook
-from bot.domain.text import TITLE_MAX, clean_title, unescape
-from bot.errors import UsageError
+from bot.domain.text import MENTION, TITLE_MAX, clean_title, unescape
 
 MAX_UPDATE = 2900  # leaves room in a 3000-char section for the author line
-_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+MAX_NOTE = 2900
+DEFAULT_STATS_DAYS = 30
+_DAYS = re.compile(r"^(\d{1,4})\s*d?$", re.IGNORECASE)
+# The record: timeline notes, milestones, follow-ups, the postmortem and the metrics.
+RECORD_COMMANDS = ("note", "milestone", "followup", "followups", "stats", "postmortem")
 
 HELP = """*Firebreak* — `/incident` commands
 • `/incident declare <severity> <title>` — open an incident (`p0`..`p3` or critical/high/medium/low; add `--private` for a private channel). Without arguments: a form.
@@ -79,8 +84,8 @@ def parse(text: str, runbook: Runbook) -> Command:
         return Command("severity", {"severity": sev.key})
     if name == "role":
         return _role(rest, runbook)
-    if name in AFTERMATH:
-        return Command(name, aftermath_args(name, rest))
+    if name in RECORD_COMMANDS:
+        return Command(name, record_args(name, rest))
     raise UsageError(f"I don't know `/incident {head}`. Try `/incident help`.")
 
 
@@ -131,8 +136,8 @@ def resolve_role(text: str, runbook: Runbook) -> str | None:
 
 
 def _role(rest: str, runbook: Runbook) -> Command:
-    match = _USER.search(rest)
-    role_text = _USER.sub("", rest).strip()
+    match = MENTION.search(rest)
+    role_text = MENTION.sub("", rest).strip()
     usage = "Name a role and a person: `/incident role commander @ana`."
     if not role_text or not match:
         raise UsageError(usage)
@@ -141,3 +146,41 @@ def _role(rest: str, runbook: Runbook) -> Command:
         names = ", ".join(runbook.roles)
         raise UsageError(f"`{role_text}` is not a role. Roles: {names}. {usage}")
     return Command("role", {"role": role, "user": match.group(1)})
+
+
+def record_args(name: str, rest: str) -> dict[str, str]:
+    if name == "note":
+        if not rest:
+            raise UsageError("Write the note: `/incident note Saw the spike start at 09:58 in Grafana`.")
+        if len(rest) > MAX_NOTE:
+            raise UsageError(f"That note is {len(rest)} characters; keep it under {MAX_NOTE}.")
+        return {"text": rest}
+    if name == "milestone":
+        words = rest.split()
+        if len(words) != 2:
+            raise UsageError(
+                "Name a milestone and a time: `/incident milestone mitigated 10:42` "
+                "(declared, acknowledged, mitigated or resolved; HH:MM in the runbook's timezone)."
+            )
+        parse_hhmm(words[1])
+        return {"milestone": milestone_name(words[0]), "time": words[1]}
+    if name == "followup":
+        return parse_followup(rest)
+    if name == "stats":
+        return {"days": str(stats_days(rest))}
+    if name == "postmortem":
+        if rest.strip().lower() != "done":
+            raise UsageError(
+                "Run `/incident postmortem done` in the incident channel once the postmortem is written."
+            )
+        return {"action": "done"}
+    return {}
+
+
+def stats_days(text: str) -> int:
+    if not text.strip():
+        return DEFAULT_STATS_DAYS
+    match = _DAYS.match(text.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise UsageError(f"`{text}` is not a number of days; try `/incident stats 30d`.")
+    return int(match.group(1))

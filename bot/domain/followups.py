@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
 
-from bot.errors import UsageError
+from bot.domain.errors import UsageError
+from bot.domain.text import MENTION
 
 MAX_TEXT = 500
 USAGE = "`/incident followup Add retries to the payment client @ben due: 5d` (owner and due are optional)"
-_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _DUE = re.compile(r"\bdue(?:\s*:\s*(\S+)|\s+(\d{4}-\d\d-\d\d|\d{1,3}[dw])\b)", re.IGNORECASE)
 _RELATIVE = re.compile(r"^(\d{1,3})([dw])$", re.IGNORECASE)
 
@@ -44,7 +44,7 @@ def parse_followup(rest: str) -> dict[str, str]:
         check_due(spec)
         args["due"] = spec
         rest = rest[: due.start()] + rest[due.end() :]
-    owner = _USER.search(rest)
+    owner = MENTION.search(rest)
     if owner:
         args["owner"] = owner.group(1)
         rest = rest[: owner.start()] + rest[owner.end() :]

@@ -62,6 +62,7 @@ class Obligation:
     fired_at: datetime | None = None
     acked_by: str | None = None
     acked_at: datetime | None = None
+    closed_at: datetime | None = None  # when it was met or cancelled
 
     @property
     def slot(self) -> str:
@@ -86,7 +87,7 @@ class Plan:
 @dataclass(frozen=True)
 class Facts:
     """What the planner needs besides the snapshot; ``severity_changed_at`` comes from the timeline,
-    ``followups`` (done ones too) and ``postmortem_done`` from the aftermath tables."""
+    ``followups`` (done ones too) and ``postmortem_done`` from the follow-up and postmortem tables."""
 
     snap: Snapshot
     severity: Severity
@@ -353,7 +354,7 @@ def firing(facts: Facts, row: Obligation, rows: Iterable[Obligation], now: datet
         return Firing(row, late_by, missed=missed_slots(row, cadence(facts), now))
     if row.kind == "escalation":
         rule = next((e for e in facts.severity.escalations if e.key == row.key), None)
-        if rule is None:
+        if rule is None or _escalation_stopped(rule, facts, rows):
             return Firing(row, late_by, skip=True)
         rungs = rule.rungs
         return Firing(row, late_by, contacts=rungs[min(row.rung, len(rungs) - 1)], rule=rule)
@@ -363,7 +364,17 @@ def firing(facts: Facts, row: Obligation, rows: Iterable[Obligation], now: datet
         followup = facts.followup(row.key)
         gone = followup is None or followup.done or not followup.owner
         return Firing(row, late_by, followup=followup, skip=gone)
+    if row.kind == "item":
+        item = next((i for i in facts.snap.items if i.key == row.key), None)
+        return Firing(row, late_by, skip=item is None or item.done or not facts.snap.incident.is_open)
     return Firing(row, late_by)
+
+
+def _escalation_stopped(rule: Escalation, facts: Facts, rows: Sequence[Obligation]) -> bool:
+    """Re-checked at firing time, so a crash between a change and its re-plan cannot page anyone
+    for a condition that already holds."""
+    acked = any(r.acked_at is not None for r in rows if r.kind == "escalation" and r.key == rule.key)
+    return acked or not facts.snap.incident.is_open or condition_met(rule.unless, facts.snap, rows)
 
 
 def next_update_due(rows: Iterable[Obligation]) -> datetime | None:

@@ -4,7 +4,7 @@
   mean and median over the incidents that reached it.
 * status updates on time: with the deadline ledger, each human update that met a pending
   ``update`` obligation is on time, and each obligation that fired (the bot posted the update
-  itself) is on time if within :data:`GRACE` of its due time, late otherwise (the bot was down);
+  itself) is on time if within :data:`bot.domain.ledger.LATE_AFTER` of its due time, late otherwise (the bot was down);
   rows cancelled or re-planned without an update do not count.
   Without ledger rows for an incident, the timeline's human updates are walked against the
   severity's cadence: each update no later than one cadence after the previous (or the
@@ -23,10 +23,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.durations import format_duration
+from bot.domain.ledger import LATE_AFTER
 from bot.domain.milestones import Milestones
+from bot.domain.models import TimelineEntry
 
-GRACE = timedelta(seconds=60)
 ZERO = timedelta(0)
+
+
+UPDATE_KINDS = ("update", "status-update", "auto-update", "final")
+
+
+def is_update(entry: TimelineEntry) -> bool:
+    """A timeline entry that told people where the incident stands."""
+    return entry.kind in UPDATE_KINDS or entry.kind.startswith(("update", "status"))
 
 
 @dataclass(frozen=True)
@@ -137,7 +146,7 @@ def punctuality_from_ledger(rows: Iterable[LedgerFact], human_updates: Iterable[
 
     A human update that closed a pending ``update`` row (state ``met``, closed at that moment)
     counts once, on time, however many rows it closed (a mitigation at the same moment re-plans
-    too). An ``update`` row that fired counts once: on time if within :data:`GRACE` of its due time.
+    too). An ``update`` row that fired counts once: on time if within :data:`bot.domain.ledger.LATE_AFTER` of its due time.
     """
     updates = set(human_updates)
     met: set[datetime] = set()
@@ -149,7 +158,7 @@ def punctuality_from_ledger(rows: Iterable[LedgerFact], human_updates: Iterable[
             met.add(closed_at)
         elif state in ("fired", "firing"):
             counted += 1
-            on_time += fired_at is not None and fired_at - due_at <= GRACE
+            on_time += fired_at is not None and fired_at - due_at <= LATE_AFTER
     return on_time + len(met), counted + len(met)
 
 
@@ -162,7 +171,7 @@ def punctuality_from_timeline(
     on_time = slots = 0
     anchor = declared
     for at in sorted(u for u in updates if declared <= u <= end):
-        while anchor + every + GRACE < at:  # a slot passed with no update
+        while anchor + every + LATE_AFTER < at:  # a slot passed with no update
             slots += 1
             anchor += every
         slots += 1

@@ -19,8 +19,8 @@ from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from bot.domain.errors import UsageError
 from bot.domain.models import Incident, TimelineEntry
-from bot.errors import UsageError
 
 MILESTONES = ("declared", "acknowledged", "mitigated", "resolved")
 ACK_KIND = "role:incident_commander"  # someone took (or was given) the IC role: it is confirmed

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -128,3 +130,42 @@ class Snapshot(BaseModel):
     def commander(self) -> str | None:
         ic = self.roles.get("incident_commander")
         return ic.user_id if ic else None
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One Slack message a deadline's firing sends. ``target`` is a channel id or, for a DM, a user id."""
+
+    step: str
+    target: str
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    id: int | None = None
+    deadline_id: int | None = None
+    incident_id: int | None = None
+    channel: str | None = None  # where it was (or is being) posted: the IM id for a DM
+    attempts: int = 0
+    state: str = "pending"
+    ts: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredPostmortem:
+    """An incident's postmortem draft as stored: the Markdown, its upload, and who marked it done."""
+
+    incident_id: int
+    markdown: str
+    rendered_at: datetime
+    file_id: str | None = None
+    uploaded_at: datetime | None = None
+    done_by: str | None = None
+    done_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """A Slack message as the timeline captures it."""
+
+    ts: str
+    user: str | None
+    text: str

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 CHANNEL_NAME_MAX = 80
 TITLE_MAX = 200
 _NAME_JUNK = re.compile(r"[^a-z0-9_-]+")
 _SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
+# A user mention as Slack writes it: ``<@U123>`` or ``<@U123|ana>``.
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+DRILL_LABEL = "[DRILL] "
+
+
+def drill_prefix(drill: bool) -> str:
+    """What starts every title, message and file of a drill, so nobody mistakes it for the real thing."""
+    return DRILL_LABEL if drill else ""
+
+
+def local_time(
+    at: datetime | None, timezone: str, style: str = "time", today: date | None = None
+) -> str | None:
+    """An instant in the runbook's timezone: ``time`` (HH:MM), ``stamp`` (YYYY-MM-DD HH:MM), or
+    ``day-aware`` (HH:MM when ``at`` falls on ``today``, the stamp otherwise). None stays None."""
+    if at is None:
+        return None
+    local = at.astimezone(ZoneInfo(timezone))
+    if style == "time" or (style == "day-aware" and local.date() == today):
+        return local.strftime("%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def escape(text: str) -> str:

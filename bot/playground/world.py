@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.fakeslack import DeliveryResult, FakeSlack
 from bot.fakeslack.state import SlackError
-from bot.runtime import Bot
+from bot.runtime.bot import Bot
 
 from .compose import encode
 

@@ -9,24 +9,24 @@ from typing import Any
 from slack_bolt import App
 
 from bot.slack import listeners
-from bot.wiring import Services
+from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
 
 
-def build_app(services: Services) -> App:
-    """The real Bolt app over the services' WebClient. Listeners only ack and enqueue, so
+def build_app(deps: SlackDeps) -> App:
+    """The real Bolt app over the bot's WebClient. Listeners only ack and enqueue, so
     Bolt's own pool stays free for the next ack however slow Slack is."""
-    secret = services.settings.slack_signing_secret
+    secret = deps.signing_secret
     app = App(
-        client=services.client,
-        signing_secret=secret.get_secret_value() if secret else "",
+        client=deps.api.client,
+        signing_secret=secret or "",
         request_verification_enabled=secret is not None,
         token_verification_enabled=True,  # one auth.test at start: a bad token fails fast, acks stay warm
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"),
         logger=logging.getLogger("firebreak.bolt"),
     )
-    listeners.register(app, services)
+    listeners.register(app, deps)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -7,10 +7,10 @@ import threading
 import time
 from typing import Any
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.runbook import Contact, Runbook
+from bot.slack.web_api import WebApi
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 300.0  # users and group handles
@@ -18,8 +18,10 @@ MEMBERS_SECONDS = 60.0  # group membership follows on-call rotations, so it is k
 
 
 class Directory:
-    def __init__(self, client: WebClient, runbook: Runbook) -> None:
-        self.client = client
+    """Implements bot.usecases.ports.Directory, with short-lived caches of names and members."""
+
+    def __init__(self, api: WebApi, runbook: Runbook) -> None:
+        self.api = api
         self.runbook = runbook
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Any]] = {}
@@ -35,25 +37,23 @@ class Directory:
         return value
 
     def bot_user_id(self) -> str:
-        return str(self._cached("auth", lambda: self.client.auth_test()["user_id"]))
+        return str(self._cached("auth", self.api.bot_user_id))
 
     def _users_by_name(self) -> dict[str, str]:
         def load() -> dict[str, str]:
             names: dict[str, str] = {}
-            for page in self.client.users_list(limit=200):
-                for member in page["members"]:
-                    names[member["name"]] = member["id"]
-                    display = member.get("profile", {}).get("display_name")
-                    if display:
-                        names.setdefault(display, member["id"])
+            for member in self.api.users():
+                names[member["name"]] = member["id"]
+                display = member.get("profile", {}).get("display_name")
+                if display:
+                    names.setdefault(display, member["id"])
             return names
 
         return dict(self._cached("users", load))
 
     def _groups_by_handle(self) -> dict[str, str]:
         def load() -> dict[str, str]:
-            groups = self.client.usergroups_list()["usergroups"]
-            return {g["handle"]: g["id"] for g in groups}
+            return {g["handle"]: g["id"] for g in self.api.usergroups()}
 
         return dict(self._cached("groups", load))
 
@@ -71,7 +71,7 @@ class Directory:
             return []
 
         def load() -> list[str]:
-            return list(self.client.usergroups_users_list(usergroup=group_id)["users"])
+            return self.api.usergroup_members(group_id)
 
         try:
             return list(self._cached(f"members:{group_id}", load, MEMBERS_SECONDS))

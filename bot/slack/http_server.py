@@ -27,7 +27,7 @@ class SlackHTTPServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}"
 
     def start_background(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, name="slack-http", daemon=True)
+        thread = threading.Thread(target=self.serve_forever, args=(0.05,), name="slack-http", daemon=True)
         thread.start()
         return thread
 

@@ -8,29 +8,12 @@ its ts after the Slack call, and the row becomes ``fired`` once all of its entri
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.ledger import Obligation, Plan
-from bot.store.database import SqlStore, from_text, to_text
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    """One Slack message of a firing. ``target`` is a channel id or, for a DM, a user id."""
-
-    step: str
-    target: str
-    text: str
-    blocks: list[dict[str, Any]] | None = None
-    id: int | None = None
-    deadline_id: int | None = None
-    incident_id: int | None = None
-    channel: str | None = None  # where it was (or is being) posted: the IM id for a DM
-    attempts: int = 0
-    state: str = "pending"
-    ts: str | None = None
+from bot.domain.models import OutboxEntry
+from bot.store.database import SqlStore, from_text, must_time, to_text
 
 
 def _obligation(row: dict[str, Any]) -> Obligation:
@@ -40,7 +23,7 @@ def _obligation(row: dict[str, Any]) -> Obligation:
         kind=row["kind"],
         key=row["key"],
         rung=row["rung"],
-        due_at=_time(row["due_at"]),
+        due_at=must_time(row["due_at"]),
         state=row["state"],
         base_at=from_text(row["base_at"]),
         snoozed=timedelta(seconds=row["snoozed_s"]),
@@ -48,13 +31,8 @@ def _obligation(row: dict[str, Any]) -> Obligation:
         fired_at=from_text(row["fired_at"]),
         acked_by=row["acked_by"],
         acked_at=from_text(row["acked_at"]),
+        closed_at=from_text(row["closed_at"]),
     )
-
-
-def _time(text: str) -> datetime:
-    value = from_text(text)
-    assert value is not None
-    return value
 
 
 def _entry(row: dict[str, Any]) -> OutboxEntry:
@@ -77,6 +55,16 @@ class DeadlineStore(SqlStore):
     # reading ---------------------------------------------------------------------------
     def rows(self, incident_id: int) -> list[Obligation]:
         rows = self._query("select * from deadlines where incident_id = ? order by id", [incident_id])
+        return [_obligation(r) for r in rows]
+
+    def rows_for(self, incident_ids: list[int]) -> list[Obligation]:
+        """Every row of these incidents, by due time (the metrics and the postmortem read them)."""
+        if not incident_ids:
+            return []
+        marks = ", ".join("?" * len(incident_ids))
+        rows = self._query(
+            f"select * from deadlines where incident_id in ({marks}) order by due_at, id", incident_ids
+        )
         return [_obligation(r) for r in rows]
 
     def get(self, deadline_id: int) -> Obligation | None:
@@ -189,13 +177,6 @@ class DeadlineStore(SqlStore):
 
     def outbox(self, deadline_id: int) -> list[OutboxEntry]:
         rows = self._query("select * from outbox where deadline_id = ? order by id", [deadline_id])
-        return [_entry(r) for r in rows]
-
-    def outbox_due(self, now: datetime, limit: int = 10_000) -> list[OutboxEntry]:
-        rows = self._query(
-            "select * from outbox where state = 'pending' and next_attempt_at <= ? order by id limit ?",
-            [to_text(now), limit],
-        )
         return [_entry(r) for r in rows]
 
     def retry_now(self, now: datetime) -> int:

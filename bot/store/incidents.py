@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.domain.errors import NotFound
 from bot.domain.models import (
     ChecklistState,
     Incident,
@@ -16,7 +17,7 @@ from bot.domain.models import (
 from bot.store.database import SqlStore, from_text, to_text
 
 
-class NotFoundError(Exception):
+class NotFoundError(NotFound):
     """No incident (or item) with that id."""
 
 
@@ -136,10 +137,6 @@ class IncidentStore(SqlStore):
             row["confirmed"] = int(assignment.confirmed)
             db.table("roles").upsert(row, pk=("incident_id", "role"))
         return self._role(before[0]) if before else None
-
-    def clear_role(self, incident_id: int, role: str) -> None:
-        with self.database.transaction() as db:
-            db.execute("delete from roles where incident_id = ? and role = ?", [incident_id, role])
 
     @staticmethod
     def _role(row: dict[str, Any]) -> RoleAssignment:

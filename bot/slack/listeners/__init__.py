@@ -1,20 +1,19 @@
-"""Bolt listeners. Each one acks, parses, calls one service function and answers."""
+"""Bolt listeners, one module per Slack kind. Each acks, parses, calls one use case and answers."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, aftermath, clock, commands, views
-from bot.wiring import Services
+from bot.slack.deps import SlackDeps
+from bot.slack.listeners import actions, commands, events, views
 
 # What the app listens to; tests check manifest.yml declares exactly these.
 SLASH_COMMANDS = (commands.COMMAND,)
-EVENTS: tuple[str, ...] = (*aftermath.EVENTS,)
+EVENTS: tuple[str, ...] = events.EVENTS
 
 
-def register(app: App, services: Services) -> None:
-    commands.register(app, services)
-    actions.register(app, services)
-    views.register(app, services)
-    aftermath.register(app, services)
-    clock.register(app, services)
+def register(app: App, deps: SlackDeps) -> None:
+    commands.register(app, deps)
+    actions.register(app, deps)
+    views.register(app, deps)
+    events.register(app, deps)

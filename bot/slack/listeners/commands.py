@@ -1,71 +1,74 @@
-"""``/incident`` and its subcommands."""
+"""``/incident`` and its subcommands: parse, answer at once what needs no work, queue the rest."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
 
-from bot.domain.aftermath_commands import AFTERMATH
 from bot.domain.commands import CHANNEL_COMMANDS, HELP, Command, parse
-from bot.errors import FirebreakError
-from bot.service import DeclareRequest
-from bot.slack.listeners import aftermath
-from bot.slack.listeners.common import ephemeral_responder, in_background
-from bot.slack.modals import declare_modal
-from bot.wiring import Services
+from bot.domain.errors import FirebreakError
+from bot.slack.cards.kit import Block, button, context, section
+from bot.slack.cards.modals import declare_modal
+from bot.slack.deps import SlackDeps
+from bot.slack.ids import FOLLOWUP_DONE
+from bot.slack.listeners.common import Reply, declare_in_background, ephemeral_responder, in_background
+from bot.usecases.declare import DeclareRequest
 
 COMMAND = "/incident"
+MAX_LISTED = 45
 
 
-def register(app: App, services: Services) -> None:
-    app.command(COMMAND)(
-        lambda ack, command, respond, client: handle(services, ack, command, respond, client)
-    )
+def register(app: App, deps: SlackDeps) -> None:
+    @app.command(COMMAND)
+    def incident(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        handle(deps, ack, command, respond)
 
 
-def handle(
-    services: Services, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
-) -> None:
+def handle(deps: SlackDeps, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
     try:
-        cmd = parse(command.get("text", ""), services.runbook)
+        cmd = parse(command.get("text", ""), deps.runbook)
         incident_id = None
         if cmd.name in CHANNEL_COMMANDS:
-            incident_id = services.incidents.in_channel(command["channel_id"], cmd.name).id
+            incident_id = deps.incidents.in_channel(command["channel_id"], cmd.name).id
     except FirebreakError as exc:
         ack(response_type="ephemeral", text=str(exc))
         return
     user = command["user_id"]
     reply = ephemeral_responder(respond)
-    cards = services.publisher.cards
-    inc = services.incidents
+    responding = deps.responding
 
     if cmd.name == "help":
         ack(response_type="ephemeral", text=HELP)
     elif cmd.name == "list":
-        ack(response_type="ephemeral", text=cards.incident_list(inc.open_incidents()))
+        ack(response_type="ephemeral", text=deps.cards.incident_list(responding.open_incidents()))
     elif cmd.name == "status":
         assert incident_id is not None
-        blocks = cards.status(inc.status(incident_id), inc.timeline_since(incident_id))
+        blocks = deps.cards.status(responding.status(incident_id), responding.timeline_since(incident_id))
         ack(response_type="ephemeral", text="Incident status", blocks=blocks)
+    elif cmd.name == "followups":
+        where, lines = deps.followups.open_lines(command["channel_id"])
+        ack(response_type="ephemeral", text=f"Open follow-ups {where}", blocks=followups_blocks(lines, where))
     elif cmd.name == "declare" and "title" not in cmd.args:
         ack()
-        view = declare_modal(services.runbook, cmd.args.get("severity", ""), "private" in cmd.flags,
+        view = declare_modal(deps.runbook, cmd.args.get("severity", ""), "private" in cmd.flags,
                              command["channel_id"])  # fmt: skip
-        client.views_open(trigger_id=command["trigger_id"], view=view)
+        deps.api.open_view(command["trigger_id"], view)  # trigger_id lives 3 s: open it here
     elif cmd.name == "declare":
-        _declare(services, ack, cmd, command, reply)
-    elif cmd.name in AFTERMATH:
-        aftermath.handle_command(services, ack, cmd, command, incident_id, reply)
+        _declare(deps, ack, cmd, command, reply)
+    elif cmd.name == "stats":
+        ack()
+        days = int(cmd.args["days"])
+        in_background(deps, ("stats", user), reply, lambda: reply(f"```{deps.stats(days)}```"))
     else:
         assert incident_id is not None
         ack()
-        in_background(services, incident_id, reply, _channel_job(services, cmd, incident_id, user))
+        in_background(deps, incident_id, reply, _channel_job(deps, cmd, incident_id, user, reply))
 
 
-def _declare(services: Services, ack: Ack, cmd: Command, command: dict[str, Any], reply: Any) -> None:
-    sev = services.runbook.severities[cmd.args["severity"]]
+def _declare(deps: SlackDeps, ack: Ack, cmd: Command, command: dict[str, Any], reply: Reply) -> None:
+    sev = deps.runbook.severities[cmd.args["severity"]]
     note = " (title shortened to 200 characters)" if cmd.args.get("truncated") else ""
     drill = "drill " if "drill" in cmd.flags else ""
     ack(response_type="ephemeral", text=f"Declaring a {sev.label} {drill}incident…{note}")
@@ -77,32 +80,38 @@ def _declare(services: Services, ack: Ack, cmd: Command, command: dict[str, Any]
         drill="drill" in cmd.flags,
         origin_channel=command.get("channel_id"),
     )
-
-    def job() -> None:
-        result = services.incidents.declare(request)
-        reply(
-            declared_message(result.incident.ref, result.incident.channel_id, result.created, result.resumed)
-        )
-
-    in_background(services, ("declare", command["user_id"]), reply, job)
+    declare_in_background(deps, request, reply)
 
 
-def declared_message(ref: str, channel_id: str | None, created: bool, resumed: bool = False) -> str:
-    where = f"<#{channel_id}>" if channel_id else "its channel"
-    if resumed:
-        return f"{ref} is set up now: {where}. Its earlier declare had stopped half-way; no second incident was opened."
-    if created:
-        return f":rotating_light: {ref} declared. Join {where} — you are Incident Commander until someone takes over."
-    return f"{ref} was already declared moments ago: {where}. No second incident was opened."
-
-
-def _channel_job(services: Services, cmd: Command, incident_id: int, user: str) -> Any:
-    inc = services.incidents
-    jobs = {
-        "update": lambda: inc.post_update(incident_id, user, cmd.args["text"]),
-        "severity": lambda: inc.change_severity(incident_id, cmd.args["severity"], user),
-        "role": lambda: inc.assign_role(incident_id, cmd.args["role"], cmd.args["user"], user),
-        "mitigated": lambda: inc.mitigate(incident_id, user),
-        "resolve": lambda: inc.resolve(incident_id, user, cmd.args.get("summary", "")),
+def _channel_job(
+    deps: SlackDeps, cmd: Command, incident_id: int, user: str, reply: Reply
+) -> Callable[[], object]:
+    responding, args = deps.responding, cmd.args
+    jobs: dict[str, Callable[[], object]] = {
+        "update": lambda: responding.post_update(incident_id, user, args["text"]),
+        "severity": lambda: responding.change_severity(incident_id, args["severity"], user),
+        "role": lambda: responding.assign_role(incident_id, args["role"], args["user"], user),
+        "mitigated": lambda: responding.mitigate(incident_id, user),
+        "resolve": lambda: responding.resolve(incident_id, user, args.get("summary", "")),
+        "note": lambda: reply(deps.timeline.note(incident_id, user, args["text"])),
+        "milestone": lambda: reply(
+            deps.timeline.correct_milestone(incident_id, user, args["milestone"], args["time"])
+        ),
+        "followup": lambda: deps.followups.add(
+            incident_id, user, args["text"], args.get("owner"), args.get("due")
+        ),
+        "postmortem": lambda: reply(deps.postmortems.finish(incident_id, user)),
     }
     return jobs[cmd.name]
+
+
+def followups_blocks(lines: list[tuple[int, str]], where: str) -> list[Block]:
+    if not lines:
+        return [section(f"No open follow-ups {where}. :white_check_mark:")]
+    blocks: list[Block] = [section(f"*Open follow-ups {where} ({len(lines)})*")]
+    for followup_id, line in lines[:MAX_LISTED]:
+        done = button("Done", f"{FOLLOWUP_DONE}{followup_id}", str(followup_id), "primary")
+        blocks.append(section(line, done))
+    if len(lines) > MAX_LISTED:
+        blocks.append(context(f"…and {len(lines) - MAX_LISTED} more."))
+    return blocks

@@ -6,15 +6,16 @@ import logging
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from bot.errors import FirebreakError
-from bot.wiring import Services
+from bot.domain.errors import FirebreakError
+from bot.slack.deps import SlackDeps
+from bot.usecases.declare import DeclareRequest
 
 log = logging.getLogger(__name__)
 Reply = Callable[[str], Any]
 OOPS = "Something went wrong on Firebreak's side; it is logged. Try again in a moment."
 
 
-def in_background(services: Services, key: Hashable, reply: Reply, job: Callable[[], object]) -> None:
+def in_background(deps: SlackDeps, key: Hashable, reply: Reply, job: Callable[[], object]) -> None:
     """Queue ``job`` behind earlier work on the same key; its errors become a reply to the user.
     What the job returns is dropped."""
 
@@ -27,7 +28,12 @@ def in_background(services: Services, key: Hashable, reply: Reply, job: Callable
             log.exception("background job %r failed", key)
             reply(OOPS)
 
-    services.worker.submit(key, run)
+    deps.worker.submit(key, run)
+
+
+def quiet(_: str) -> None:
+    """A reply for events, which have nobody to answer."""
+    return None
 
 
 def button_id(action: dict[str, Any], reply: Reply, stale: str) -> int | None:
@@ -39,12 +45,12 @@ def button_id(action: dict[str, Any], reply: Reply, stale: str) -> int | None:
     return None
 
 
-def dm_responder(services: Services, user: str) -> Reply:
+def dm_responder(deps: SlackDeps, user: str) -> Reply:
     """A reply by direct message, for modal submissions, which have no response_url."""
 
     def reply(text: str) -> None:
         try:
-            services.publisher.direct_message(user, text)
+            deps.publisher.direct_message(user, text)
         except Exception:
             log.exception("could not message %s", user)
 
@@ -61,3 +67,26 @@ def ephemeral_responder(respond: Any) -> Reply:
             log.exception("could not answer through response_url")
 
     return reply
+
+
+def declare_in_background(deps: SlackDeps, request: DeclareRequest, reply: Reply) -> None:
+    """Declare off Bolt's pool and tell the declarer where the incident is. Declares of one
+    person and title queue behind each other (a double submit finds the first); others run
+    side by side."""
+
+    def job() -> None:
+        result = deps.declaring.declare(request)
+        inc = result.incident
+        reply(declared_message(inc.ref, inc.channel_id, result.created, result.resumed))
+
+    key = ("declare", request.declared_by, request.request_key or request.title.strip().lower())
+    in_background(deps, key, reply, job)
+
+
+def declared_message(ref: str, channel_id: str | None, created: bool, resumed: bool = False) -> str:
+    where = f"<#{channel_id}>" if channel_id else "its channel"
+    if resumed:
+        return f"{ref} is set up now: {where}. Its earlier declare had stopped half-way; no second incident was opened."
+    if created:
+        return f":rotating_light: {ref} declared. Join {where} — you are Incident Commander until someone takes over."
+    return f"{ref} was already declared moments ago: {where}. No second incident was opened."

@@ -1,27 +1,29 @@
-"""Modal submissions."""
+"""Modal submissions: declare an incident, post a status update."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.service import DeclareRequest
 from bot.slack import ids
-from bot.slack.listeners.commands import declared_message
-from bot.slack.listeners.common import dm_responder, in_background
-from bot.slack.modals import read_declare
-from bot.wiring import Services
-
-log = logging.getLogger(__name__)
+from bot.slack.cards.modals import read_declare, read_update
+from bot.slack.deps import SlackDeps
+from bot.slack.listeners.common import declare_in_background, dm_responder, in_background
+from bot.usecases.declare import DeclareRequest
 
 
-def register(app: App, services: Services) -> None:
-    app.view(ids.DECLARE_MODAL)(lambda ack, body, view: submit_declare(services, ack, body, view))
+def register(app: App, deps: SlackDeps) -> None:
+    @app.view(ids.DECLARE_MODAL)
+    def declare(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_declare(deps, ack, body, view)
+
+    @app.view(ids.UPDATE_MODAL)
+    def update(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_update(deps, ack, body, view)
 
 
-def submit_declare(services: Services, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+def submit_declare(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     fields, errors = read_declare(view)
     if errors:
         ack(response_action="errors", errors=errors)
@@ -37,13 +39,17 @@ def submit_declare(services: Services, ack: Ack, body: dict[str, Any], view: dic
         origin_channel=fields["origin"],
         request_key=f"view:{view['id']}",  # a double submit of one modal is one incident
     )
+    declare_in_background(deps, request, dm_responder(deps, user))
 
-    tell = dm_responder(services, user)
 
-    def job() -> None:
-        result = services.incidents.declare(request)
-        tell(
-            declared_message(result.incident.ref, result.incident.channel_id, result.created, result.resumed)
-        )
-
-    in_background(services, ("declare", user), tell, job)
+def submit_update(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    incident_id, text = read_update(view)
+    if not text:
+        ack(response_action="errors", errors={ids.UPDATE_BLOCK: "Say what changed."})
+        return
+    ack()
+    user = body["user"]["id"]
+    if incident_id is None:
+        return
+    tell = dm_responder(deps, user)
+    in_background(deps, incident_id, tell, lambda: deps.responding.post_update(incident_id, user, text))

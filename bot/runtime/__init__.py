@@ -1,0 +1,1 @@
+"""The running process: the composition root, the worker, the scheduler adapter, the transports."""

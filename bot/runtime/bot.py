@@ -1,0 +1,85 @@
+"""A running bot: the services, the Bolt app, a transport (HTTP or Socket Mode), start-up chores."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.config import Settings
+from bot.runtime.wiring import Services, build_services
+from bot.slack.app import build_app
+from bot.slack.http_server import SlackHTTPServer
+from bot.slack.web_api import ChannelPacer
+from bot.usecases.ports import Clock
+
+log = logging.getLogger(__name__)
+
+
+class Bot:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, pacer: ChannelPacer | None = None
+    ) -> None:
+        self.settings = settings
+        self.services: Services = build_services(settings, clock, pacer)
+        self.app = build_app(self.services.slack)
+        self.http: SlackHTTPServer | None = None
+        self.socket: SocketModeHandler | None = None
+        self._stops: list[Callable[[], None]] = []
+
+    def health(self) -> dict[str, object]:
+        return {"open_incidents": len(self.services.stores.incidents.open_incidents())}
+
+    def serve_http(self, host: str | None = None, port: int | None = None) -> SlackHTTPServer:
+        """Serve Slack's requests in background threads; port 0 picks a free one."""
+        self.http = SlackHTTPServer(
+            self.app,
+            host or self.settings.http_host,
+            (self.settings.http_port or 0) if port is None else port,
+            self.health,
+        )
+        self.http.start_background()
+        return self.http
+
+    def connect_socket_mode(self) -> SocketModeHandler:
+        token = self.settings.slack_app_token
+        if token is None:
+            raise ValueError("SLACK_APP_TOKEN is needed for Socket Mode")
+        self.socket = SocketModeHandler(self.app, token.get_secret_value())
+        self.socket.connect()
+        return self.socket
+
+    def on_stop(self, action: Callable[[], None]) -> None:
+        self._stops.append(action)
+
+    def start_background_work(self) -> None:
+        """Finish half-done declares and postmortems; re-arm the deadline clock from the ledger."""
+        self.services.worker.submit("startup", self._resume)
+        self.services.scheduler.start()
+
+    def _resume(self) -> None:
+        slack = self.services.slack
+        resumed = slack.declaring.resume_unfinished()
+        if resumed:
+            log.info("finished the setup of %s", ", ".join(f"INC-{i}" for i in resumed))
+        try:
+            drafted = slack.postmortems.resume()
+        except Exception:
+            log.exception("could not finish the pending postmortems")
+        else:
+            if drafted:
+                log.info("posted the postmortem of %s", ", ".join(f"INC-{i}" for i in drafted))
+
+    def stop(self) -> None:
+        for action in reversed(self._stops):
+            try:
+                action()
+            except Exception:
+                log.exception("stopping failed")
+        if self.socket is not None:
+            self.socket.close()
+        if self.http is not None:
+            self.http.shutdown()
+            self.http.server_close()
+        self.services.close()

@@ -1,0 +1,145 @@
+"""The APScheduler 3 adapter: wakes the process when the ledger's next deadline falls due.
+
+The database is the truth; APScheduler holds a single job, "wake", armed at the earliest
+pending due time (or outbox retry), plus a slow safety tick. Waking reads every due row from
+the ledger and hands each to the worker under its incident's key. So a restart re-arms in
+one query whatever the number of incidents, a deadline missed while the process was down
+fires once at start-up (late, and saying so), and ``misfire_grace_time=None`` with
+``coalesce=True`` makes a late wake-up run late instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.runtime.worker import KeyedWorker
+from bot.usecases.deadlines import Deadlines
+from bot.usecases.outbox import Outbox
+from bot.usecases.ports import Clock, DeadlineStore, Job
+
+log = logging.getLogger(__name__)
+WAKE_JOB, TICK_JOB = "firebreak-wake", "firebreak-tick"
+TICK_SECONDS = 30.0
+MIN_GAP = 0.05
+WAKE_OVERLAP = 4  # wake-ups that may run at once: a busy one never makes the next one skip
+
+
+class DeadlineScheduler:
+    def __init__(
+        self,
+        deadlines: Deadlines,
+        outbox: Outbox,
+        store: DeadlineStore,
+        worker: KeyedWorker,
+        clock: Clock,
+        tick_seconds: float = TICK_SECONDS,
+    ) -> None:
+        """Firing runs on the worker under the incident's key; sends on its channel queues."""
+        self.firing = deadlines
+        self.outbox = outbox
+        self.deadlines = store
+        self.worker = worker
+        self.clock = clock
+        self.tick_seconds = tick_seconds
+        self.scheduler: BackgroundScheduler | None = None
+        self._last_scan = 0.0
+        self._lock = threading.Lock()
+        self._inflight: set[int] = set()
+
+    # life ------------------------------------------------------------------------------
+    def start(self) -> int:
+        """Re-arm from the ledger: due rows and unsent messages go at once; return how many."""
+        now = self.clock.now()
+        self.deadlines.retry_now(now)
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+        self.scheduler.add_job(self.run_due_now, IntervalTrigger(seconds=self.tick_seconds, timezone=UTC),
+                               id=TICK_JOB, replace_existing=True)  # fmt: skip
+        self.scheduler.start()
+        started = self.run_due_now()
+        if started:
+            log.info("start-up: %d overdue deadline(s) and message(s) sent on their way", started)
+        return started
+
+    def shutdown(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.scheduler = None
+
+    # arming ----------------------------------------------------------------------------
+    def arm(self, at: datetime) -> None:
+        """Make sure the process wakes at ``at`` (an earlier wake-up already armed is kept).
+
+        A date job leaves APScheduler's store once it runs, so "armed" means the job exists;
+        wake-ups may overlap (run_due_now is safe to run twice), so none is ever skipped."""
+        with self._lock:
+            if self.scheduler is None:  # not started: start() arms from the ledger
+                return
+            # Deadlines due a few ms apart share one scan: at most one every MIN_GAP seconds.
+            gap = self._last_scan + MIN_GAP - time.monotonic()
+            if gap > 0:  # APScheduler runs on the wall clock: this is its time, not the ledger's
+                at = max(at, datetime.now(UTC) + timedelta(seconds=gap))
+            job = self.scheduler.get_job(WAKE_JOB)
+            if job is not None and job.next_run_time is not None and job.next_run_time <= at:
+                return
+            self.scheduler.add_job(self._wake, DateTrigger(run_date=at, timezone=UTC), id=WAKE_JOB,
+                                   replace_existing=True, max_instances=WAKE_OVERLAP)  # fmt: skip
+
+    def _wake(self) -> None:
+        self.run_due_now()
+
+    def run_due_now(self) -> int:
+        """Fire every row due by the clock's now and send every message due; then re-arm.
+
+        This is the entry point tests call with a FakeClock (then ``worker.wait_idle()``)."""
+        now = self.clock.now()
+        self._last_scan = time.monotonic()
+        count = 0
+        for deadline_id, incident_id in self.deadlines.due_ids(now):
+            if self._claim_slot(deadline_id):
+                count += 1
+                self.worker.submit(incident_id, self._fire_job(deadline_id))
+        for entry_id, channel in self.deadlines.outbox_due_ids(now):
+            if self._claim_slot(-entry_id):
+                count += 1
+                self.worker.send(channel, self._send_job(entry_id))
+        following = self.deadlines.next_wake(now)
+        if following is not None:
+            self.arm(following)
+        return count
+
+    def _claim_slot(self, key: int) -> bool:
+        with self._lock:
+            if key in self._inflight:
+                return False
+            self._inflight.add(key)
+            return True
+
+    def _fire_job(self, deadline_id: int) -> Job:
+        def job() -> None:
+            try:
+                self.firing.fire(deadline_id)
+            finally:
+                with self._lock:
+                    self._inflight.discard(deadline_id)
+
+        return job
+
+    def _send_job(self, entry_id: int) -> Job:
+        def job() -> None:
+            try:
+                self.outbox.deliver(entry_id)
+            finally:
+                with self._lock:
+                    self._inflight.discard(-entry_id)
+
+        return job

@@ -1,0 +1,1 @@
+"""Block Kit builders: structure in Python, words from the runbook's templates."""

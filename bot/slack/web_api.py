@@ -1,0 +1,171 @@
+"""Every Web API call Firebreak makes, in one place: retried (429 / 5xx / connection) by
+slack_sdk's retry handlers and paced per channel (about one message a second)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+Block = dict[str, Any]
+UPLOAD_TIMEOUT = 30
+
+
+def make_client(token: str, base_url: str, timeout: int = 10, rate_limits_only: bool = False) -> WebClient:
+    """A WebClient that honours Retry-After on 429 and retries 500/503 and dropped connections.
+
+    ``rate_limits_only``: retry 429s only. A 500 or a timeout may come after Slack stored the
+    message, so a blind re-post would double it; the outbox retries those itself, after
+    checking the channel's history for the message."""
+    handlers: list[RetryHandler] = [RateLimitErrorRetryHandler(max_retry_count=6)]
+    if not rate_limits_only:
+        handlers += [
+            ConnectionErrorRetryHandler(
+                max_retry_count=3,
+                error_types=[ConnectionResetError, TimeoutError, ConnectionRefusedError, OSError],
+            ),
+            ServerErrorRetryHandler(max_retry_count=4),
+        ]
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
+
+
+class ChannelPacer:
+    """About one message a second per channel, with a small burst: Slack's chat.postMessage rule."""
+
+    def __init__(
+        self, per_second: float = 1.0, burst: int = 3, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.interval = 1.0 / per_second
+        self.burst = burst
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self._next_free: dict[str, float] = {}
+
+    def wait(self, channel: str) -> float:
+        """Reserve a slot for ``channel``; sleep until it comes; return the seconds waited."""
+        with self._lock:  # GCRA: a virtual "next arrival" per channel, ``burst`` may run early
+            now = time.monotonic()
+            arrival = max(self._next_free.get(channel, now), now)
+            delay = max(0.0, arrival - now - self.interval * (self.burst - 1))
+            self._next_free[channel] = arrival + self.interval
+        if delay:
+            self.sleep(delay)
+        return delay
+
+
+class WebApi:
+    """The bot's WebClient, and a second one for posts that must not be retried blindly."""
+
+    def __init__(self, client: WebClient, pacer: ChannelPacer | None = None) -> None:
+        self.client = client
+        self.once_client = make_client(
+            client.token or "", client.base_url, client.timeout, rate_limits_only=True
+        )
+        self.pacer = pacer or ChannelPacer()
+
+    # messages ---------------------------------------------------------------------------
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[Block] | None = None,
+        metadata: dict[str, Any] | None = None,
+        once: bool = False,
+    ) -> str:
+        """chat.postMessage, paced; a public channel the bot is not in is joined first.
+        ``once``: only 429s are retried (the outbox checks history before posting again)."""
+        client = self.once_client if once else self.client
+        self.pacer.wait(channel)
+        args: dict[str, Any] = dict(
+            channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+        )
+        if metadata is not None:
+            args["metadata"] = metadata
+        try:
+            response = client.chat_postMessage(**args)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "not_in_channel":
+                raise
+            client.conversations_join(channel=channel)  # a public stakeholder channel
+            response = client.chat_postMessage(**args)
+        return str(response["ts"])
+
+    def update(self, channel: str, ts: str, text: str, blocks: list[Block]) -> None:
+        self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def ephemeral(self, channel: str, user: str, text: str, blocks: list[Block] | None = None) -> None:
+        self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+
+    def history(self, channel: str, **args: Any) -> dict[str, Any]:
+        return dict(self.client.conversations_history(channel=channel, **args).data)  # type: ignore[arg-type]
+
+    def replies(self, channel: str, ts: str, limit: int = 200) -> dict[str, Any]:
+        return dict(self.client.conversations_replies(channel=channel, ts=ts, limit=limit).data)  # type: ignore[arg-type]
+
+    # channels ---------------------------------------------------------------------------
+    def create_channel(self, name: str, private: bool) -> str:
+        return str(self.client.conversations_create(name=name, is_private=private)["channel"]["id"])
+
+    def set_topic(self, channel: str, topic: str) -> None:
+        self.client.conversations_setTopic(channel=channel, topic=topic)
+
+    def invite(self, channel: str, users: list[str]) -> None:
+        self.client.conversations_invite(channel=channel, users=",".join(users))
+
+    def pin(self, channel: str, ts: str) -> None:
+        self.client.pins_add(channel=channel, timestamp=ts)
+
+    def open_im(self, user: str) -> str:
+        return str(self.client.conversations_open(users=user)["channel"]["id"])
+
+    # people -----------------------------------------------------------------------------
+    def bot_user_id(self) -> str:
+        return str(self.client.auth_test()["user_id"])
+
+    def users(self) -> list[dict[str, Any]]:
+        return [member for page in self.client.users_list(limit=200) for member in page["members"]]
+
+    def user(self, user_id: str) -> dict[str, Any]:
+        return dict(self.client.users_info(user=user_id)["user"])
+
+    def usergroups(self) -> list[dict[str, Any]]:
+        return list(self.client.usergroups_list()["usergroups"])
+
+    def usergroup_members(self, group_id: str) -> list[str]:
+        return list(self.client.usergroups_users_list(usergroup=group_id)["users"])
+
+    # files, views -----------------------------------------------------------------------
+    def upload(self, channel: str, filename: str, title: str, content: str, comment: str) -> str:
+        """files.getUploadURLExternal → POST the bytes → files.completeUploadExternal; the file id."""
+        data = content.encode("utf-8")
+        ticket = self.client.files_getUploadURLExternal(
+            filename=filename, length=len(data), snippet_type="markdown"
+        )
+        request = urllib.request.Request(
+            str(ticket["upload_url"]), data=data, method="POST", headers={"Content-Type": "text/markdown"}
+        )
+        with urllib.request.urlopen(request, timeout=UPLOAD_TIMEOUT) as response:
+            if response.status != 200:
+                raise RuntimeError(f"upload of {filename} answered HTTP {response.status}")
+        file_id = str(ticket["file_id"])
+        self.client.files_completeUploadExternal(
+            files=[{"id": file_id, "title": title}], channel_id=channel, initial_comment=comment
+        )
+        return file_id
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        self.client.views_open(trigger_id=trigger_id, view=view)
+
+    def publish_home(self, user_id: str, blocks: list[Block]) -> None:
+        self.client.views_publish(user_id=user_id, view={"type": "home", "blocks": blocks})

@@ -1,0 +1,160 @@
+"""Responding to a declared incident: the checklist, roles, updates, severity, mitigate, resolve."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.domain.checklist import checklist_for
+from bot.domain.errors import UnknownRole, UsageError
+from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status
+from bot.domain.text import escape
+from bot.usecases.context import IncidentContext
+
+log = logging.getLogger(__name__)
+
+
+class Responding:
+    def __init__(self, ctx: IncidentContext) -> None:
+        self.ctx = ctx
+
+    def open_incidents(self) -> list[Incident]:
+        return self.ctx.stores.incidents.open_incidents()
+
+    def _then_tell(self, incident_id: int, notice: Callable[[], None], *cards: str) -> None:
+        """The change is saved and published: refresh the cards, then post the notice, so a
+        Slack failure on the notice loses only the notice."""
+        self.ctx.refresh_cards(incident_id, *cards)
+        notice()
+
+    # checklist -------------------------------------------------------------------------
+    def toggle_item(self, incident_id: int, key: str, user: str) -> ChecklistState:
+        ctx = self.ctx
+        incident = ctx.open(incident_id)
+        with ctx.stores.transaction():
+            item = ctx.stores.incidents.toggle_item(incident_id, key, user, ctx.clock.now())
+            verb = "ticked" if item.done else "unticked"
+            kind = f"item:{key}" if item.done else f"item-undone:{key}"
+            ctx.record(incident, user, kind, f"{verb} “{item.text}”")
+        ctx.refresh_cards(incident_id, "checklist", "announcement")
+        return item
+
+    # roles -----------------------------------------------------------------------------
+    def assign_role(self, incident_id: int, role: str, user: str, by: str) -> RoleAssignment | None:
+        """Give ``role`` to ``user``; return the previous holder's assignment, if any."""
+        ctx = self.ctx
+        incident = ctx.open(incident_id)
+        if role not in ctx.runbook.roles:
+            raise UnknownRole(f"`{role}` is not a role. Roles: {', '.join(ctx.runbook.roles)}.")
+        now = ctx.clock.now()
+        assignment = RoleAssignment(role=role, user_id=user, assigned_by=by, assigned_at=now)
+        name = ctx.runbook.role_name(role)
+        text = f"<@{user}> took {name}" if user == by else f"<@{by}> made <@{user}> {name}"
+        with ctx.stores.transaction():
+            previous = ctx.stores.incidents.set_role(incident_id, assignment)
+            ctx.record(incident, by, f"role:{role}", text)
+        parts = ("roles", "topic", "announcement") if role == "incident_commander" else ("roles",)
+        ctx.refresh_cards(incident_id, *parts)
+        return previous
+
+    def take_role(self, incident_id: int, role: str, user: str) -> str | None:
+        """The *Take* button: a sentence for the clicker when they already held the role."""
+        previous = self.assign_role(incident_id, role, user, user)
+        if previous and previous.user_id == user and previous.confirmed:
+            return f"You already are {self.ctx.runbook.role_name(role)}."
+        return None
+
+    # updates and status ----------------------------------------------------------------
+    def post_update(self, incident_id: int, author: str, text: str) -> Snapshot:
+        ctx = self.ctx
+        incident = ctx.open(incident_id)
+        text = text.strip()
+        if not text:
+            raise UsageError("Say what changed: `/incident update Rolled back, errors falling`.")
+        with ctx.stores.transaction():
+            incident = ctx.stores.incidents.update(incident_id, summary=text, summary_at=ctx.clock.now())
+            ctx.record(incident, author, "update", text)
+        snap = ctx.snapshot(incident_id)
+        self._then_tell(
+            incident_id, lambda: ctx.publisher.post_human_update(snap, author, text), "announcement"
+        )
+        return snap
+
+    def change_severity(self, incident_id: int, severity: str, by: str) -> Incident:
+        ctx = self.ctx
+        incident = ctx.open(incident_id)
+        sev = ctx.runbook.severity(severity)
+        if sev is None:
+            raise UsageError(f"`{severity}` is not a severity: use {ctx.runbook.severity_names()}.")
+        if sev.key == incident.severity:
+            raise UsageError(f"{incident.ref} is already {sev.label}.")
+        old = ctx.severity(incident)
+        with ctx.stores.transaction():
+            incident = ctx.stores.incidents.update(incident_id, severity=sev.key)
+            items = checklist_for(ctx.runbook, sev.key, incident.declared_at)
+            added = ctx.stores.incidents.add_items(incident_id, items)
+            text = f"Severity changed from {old.label} to {sev.label}"
+            if added:
+                text += f" ({added} checklist item{'s' if added != 1 else ''} added)"
+            ctx.record(incident, by, "severity", text)
+
+        def notice() -> None:
+            ctx.publisher.post_notice(ctx.snapshot(incident_id), f"<@{by}>: {text}.", stakeholders=True)
+
+        self._then_tell(incident_id, notice)
+        return incident
+
+    def mitigate(self, incident_id: int, by: str) -> Incident:
+        ctx = self.ctx
+        incident = ctx.open(incident_id)
+        if incident.status is Status.MITIGATED:
+            raise UsageError(
+                f"{incident.ref} is already mitigated. Resolve it with `/incident resolve <summary>`."
+            )
+        with ctx.stores.transaction():
+            incident = ctx.stores.incidents.update(
+                incident_id, status=Status.MITIGATED, mitigated_at=ctx.clock.now()
+            )
+            ctx.record(incident, by, "mitigated", "Impact mitigated")
+        notice = f"<@{by}> marked {incident.ref} mitigated."
+        self._then_tell(
+            incident_id,
+            lambda: ctx.publisher.post_notice(ctx.snapshot(incident_id), notice, stakeholders=True),
+        )
+        return incident
+
+    def resolve(self, incident_id: int, by: str, summary: str) -> Incident:
+        ctx = self.ctx
+        incident = ctx.open(incident_id)
+        now = ctx.clock.now()
+        summary = summary.strip()
+        with ctx.stores.transaction():
+            incident = ctx.stores.incidents.update(
+                incident_id,
+                status=Status.RESOLVED,
+                resolved_at=now,
+                mitigated_at=incident.mitigated_at or now,
+                resolution=summary,
+            )
+            ctx.record(incident, by, "resolved", summary or "Resolved")
+        text = f"<@{by}> resolved {incident.ref}."
+        if summary:
+            text += f"\n>{escape_quote(summary)}"
+        # Stakeholders get the deadline ledger's final update, not a second message.
+        self._then_tell(incident_id, lambda: ctx.publisher.post_notice(ctx.snapshot(incident_id), text))
+        return incident
+
+    def status(self, incident_id: int) -> Snapshot:
+        return self.ctx.snapshot(incident_id)
+
+    def timeline_since(self, incident_id: int, since: datetime | None = None) -> list[str]:
+        return [
+            f"{e.at:%H:%M} {e.text}"
+            for e in self.ctx.stores.incidents.timeline(incident_id)
+            if since is None or e.at >= since
+        ]
+
+
+def escape_quote(text: str) -> str:
+    return escape(text).replace("\n", "\n>")

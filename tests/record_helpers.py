@@ -1,0 +1,63 @@
+"""Helpers for the record tests (timeline, follow-ups, postmortem): posting without an event,
+and waiting for event listeners.
+
+Bolt acks an event before its listener runs (the listener runs on Bolt's pool), so after a
+delivery the work may not be queued yet: ``until`` re-checks the outcome, settling the worker
+each time. It waits for the bot's threads, never for a deadline (the clock is fake).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bot.fakeslack import DeliveryResult, payloads
+from tests.harness import Rig
+
+
+def say(rig: Rig, user: str, channel: str, text: str, thread_ts: str | None = None) -> str:
+    """A person posts a message. The bot subscribes to no message events, so none is delivered."""
+    url = rig.fake.request_url
+    rig.fake.set_request_url(None)
+    try:
+        return rig.fake.post_as_user(rig.ids[user], channel, text, thread_ts=thread_ts)
+    finally:
+        rig.fake.set_request_url(url)
+
+
+def until(rig: Rig, check: Callable[[], bool], timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while True:
+        rig.settle()
+        if check():
+            return
+        assert time.monotonic() < end, "the bot did not get there in time"
+        time.sleep(0.01)
+
+
+def captures(rig: Rig, incident_id: int, ts: str) -> int:
+    row = rig.bot.services.database.db.execute(
+        "select count(*) from captures where incident_id = ? and message_ts = ?", [incident_id, ts]
+    ).fetchone()
+    return int(row[0])
+
+
+def click_ephemeral(rig: Rig, user: str, shown: dict[str, Any], action_id: str) -> DeliveryResult:
+    """A person clicks a button of an ephemeral message (the fake's ``click`` knows channel
+    messages only): the block_actions payload Slack sends, with ``is_ephemeral`` set."""
+    fake = rig.fake
+    uid = rig.ids[user]
+    with fake.ws.cond:
+        block, el = payloads.find_action(shown.get("blocks") or [], action_id, None, None)
+        act = payloads.action(fake.ws, block, el, None)
+        trigger, url = fake._trigger_and_url(uid, shown["channel"], None)
+        container = {"type": "message", "message_ts": shown["ts"], "channel_id": shown["channel"],
+                     "is_ephemeral": True}  # fmt: skip
+        ch = fake.ws.find_channel(shown["channel"], visible=False)
+        payload = payloads.block_actions(
+            fake.ws, uid, container, act, trigger, channel={"id": ch.id, "name": ch.name}, response_url=url
+        )
+    result = fake._deliver("interactive", payload, accepts_response=False)
+    rig.settle()
+    return result
