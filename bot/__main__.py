@@ -14,19 +14,10 @@ from bot.runbooks import RunbookError, load_runbook
 
 
 def _run(settings: Settings) -> int:
-    from slack_bolt.error import BoltError
-
-    from bot.runtime.bot import Bot
+    from bot.runtime.bot import connect
 
     settings.require_tokens()
-    try:
-        bot = Bot(settings)
-    except BoltError as exc:  # auth.test failed: a wrong or revoked token
-        raise ConfigError(
-            f"Slack rejected SLACK_BOT_TOKEN ({exc}); check the token and SLACK_API_URL"
-        ) from exc
-    except OSError as exc:  # URLError included: Slack (or SLACK_API_URL) unreachable
-        raise ConfigError(f"cannot reach Slack at {settings.api_url}: {exc}") from exc
+    bot = connect(settings)
     if settings.http_port is not None:
         server = bot.serve_http()
         print(f"Firebreak serving Slack on {server.url}/slack/events (health: /healthz)")

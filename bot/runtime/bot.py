@@ -6,8 +6,9 @@ import logging
 from collections.abc import Callable
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.error import BoltError
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.runtime.wiring import Services, build_services
 from bot.slack.app import build_app
 from bot.slack.http_server import SlackHTTPServer
@@ -83,3 +84,15 @@ class Bot:
             self.http.shutdown()
             self.http.server_close()
         self.services.close()
+
+
+def connect(settings: Settings) -> Bot:
+    """The bot for real Slack; a rejected token or an unreachable Slack is one clear ConfigError."""
+    try:
+        return Bot(settings)
+    except BoltError as exc:  # auth.test failed: a wrong or revoked token
+        raise ConfigError(
+            f"Slack rejected SLACK_BOT_TOKEN ({exc}); check the token and SLACK_API_URL"
+        ) from exc
+    except OSError as exc:  # URLError included: Slack (or SLACK_API_URL) unreachable
+        raise ConfigError(f"cannot reach Slack at {settings.api_url}: {exc}") from exc
