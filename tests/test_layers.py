@@ -219,3 +219,34 @@ def test_no_issue_numbers_in_the_code() -> None:
     pattern = re.compile(r"\bissue[ -]?#?\d+|§\s*\d", re.IGNORECASE)
     found = [f"{p}: {hit}" for p in BOT.rglob("*.py") for hit in pattern.findall(p.read_text())]
     assert found == []
+
+
+def test_the_readme_layout_matches_the_tree() -> None:
+    """Every module and package under bot/ is listed in the README's Layout tree, and nothing else
+    (the tools' insides are listed as a whole)."""
+    readme = (BOT.parent / "README.md").read_text()
+    layout = readme[readme.index("## Layout") :]
+    block = layout[layout.index("```\nbot/") + 4 : layout.index("\n```", layout.index("```\nbot/") + 4)]
+    listed, stack = set(), []
+    for line in block.splitlines():
+        name = line.strip().split()[0] if line.strip() else ""
+        depth = (len(line) - len(line.lstrip())) // 2
+        if not name or (depth == 0 and not name.startswith("bot/")):
+            continue
+        stack = [*stack[:depth], name.rstrip("/")]
+        listed.add("/".join(stack))
+    actual = {"bot"}
+    for path in BOT.rglob("*"):
+        rel = path.relative_to(BOT.parent)
+        if (
+            "__pycache__" in rel.parts
+            or (path.is_file() and path.suffix != ".py")
+            or path.name == "__init__.py"
+        ):
+            continue
+        if len(rel.parts) > 2 and rel.parts[1] in TOOLS:
+            continue
+        if path.is_dir() and not (path / "__init__.py").exists():
+            continue
+        actual.add(str(rel))
+    assert listed == actual

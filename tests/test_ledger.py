@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.checklist import checklist_for
 from bot.domain.ledger import Facts, Obligation, firing, next_update_due, plan, snooze
-from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status
+from bot.domain.models import Incident, RoleAssignment, Snapshot, Status
 from bot.domain.runbook import Runbook
 from bot.runbooks import load_runbook
 
@@ -39,18 +40,7 @@ class Sim:
                                  declared_at=T0, drill=drill, channel_id="C1")  # fmt: skip
         self.roles = {"incident_commander": RoleAssignment(role="incident_commander", user_id="U1",
                                                            assigned_by="U1", assigned_at=T0, confirmed=False)}  # fmt: skip
-        self.items = [
-            ChecklistState(
-                key=i.key,
-                phase=p.key,
-                phase_name=p.name,
-                text=i.text,
-                position=n,
-                due_at=T0 + i.due if i.due else None,
-                owner=i.owner,
-            )
-            for n, (p, i) in enumerate(runbook.items_for(severity))
-        ]
+        self.items = checklist_for(runbook, severity, T0)
         self.rows: list[Obligation] = []
         self.fired: list[Obligation] = []
         self.severity_changed_at: datetime | None = None
@@ -417,3 +407,31 @@ def test_no_obligation_ever_fires_twice(runbook: Runbook, events: list[tuple[str
     assert sum(1 for r in sim.rows if r.kind == "update" and r.state == "pending") <= 1
     if sim.incident.status is Status.RESOLVED:
         assert all(r.state != "pending" or r.kind in ("final", "postmortem") for r in sim.rows)
+
+
+# firing re-checks the condition: a crash between a change and its re-plan must not page anyone
+def test_an_item_row_ticked_before_its_replan_is_skipped_when_it_fires(runbook: Runbook) -> None:
+    sim = Sim(runbook)
+    row = next(r for r in sim.rows if r.kind == "item")
+    sim.items = [
+        i.model_copy(update={"done_by": "U2", "done_at": T0}) if i.key == row.key else i for i in sim.items
+    ]
+    assert firing(sim.facts(), row, sim.rows, row.due_at).skip  # no replan ran: the row is still pending
+    assert not firing(Sim(runbook).facts(), row, sim.rows, row.due_at).skip
+
+
+def test_an_escalation_whose_condition_holds_before_its_replan_is_skipped(runbook: Runbook) -> None:
+    sim = Sim(runbook)
+    row = next(r for r in sim.rows if r.kind == "escalation" and r.key == "no-commander")
+    assert not firing(sim.facts(), row, sim.rows, row.due_at).skip
+    sim.roles = {"incident_commander": RoleAssignment(role="incident_commander", user_id="U2", assigned_by="U2",
+                                                      assigned_at=T0)}  # fmt: skip
+    assert firing(sim.facts(), row, sim.rows, row.due_at).skip
+
+
+def test_a_resolved_incidents_escalation_and_item_rows_are_skipped(runbook: Runbook) -> None:
+    sim = Sim(runbook)
+    rows = [r for r in sim.rows if r.kind in ("escalation", "item")]
+    assert rows
+    sim.incident = sim.incident.model_copy(update={"status": Status.RESOLVED, "resolved_at": T0})
+    assert all(firing(sim.facts(), r, sim.rows, r.due_at).skip for r in rows)
