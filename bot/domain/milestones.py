@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.errors import UsageError
 from bot.domain.models import Incident, TimelineEntry
+from bot.domain.text import local_time
 
 MILESTONES = ("declared", "acknowledged", "mitigated", "resolved")
 ACK_KIND = "role:incident_commander"  # someone took (or was given) the IC role: it is confirmed
@@ -108,7 +109,7 @@ def correct(
         raise UsageError(f"{ref} is not {name} yet; mark it with `{command}` first.")
     near = at or next(t for _, t in reversed(current.items()[:index]) if t is not None)
     new = place(hhmm, near, tz)
-    shown = new.astimezone(tz).strftime("%H:%M")
+    shown = local_time(new, tz.key)
     if new > now:
         raise UsageError(f"{name} {shown} would be in the future; give a time that has passed.")
     for other, other_at in current.items():
@@ -118,7 +119,7 @@ def correct(
         if (before and other_at > new) or (not before and other_at < new):
             raise UsageError(
                 f"{name} {shown} would come {'before' if before else 'after'} {other} "
-                f"{other_at.astimezone(tz):%H:%M}: times must stay in order "
+                f"{local_time(other_at, tz.key)}: times must stay in order "
                 f"({' ≤ '.join(MILESTONES)}). If {other} is the wrong one, correct it first."
             )
     return new

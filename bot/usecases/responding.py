@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.domain.checklist import checklist_for
 from bot.domain.errors import UnknownRole, UsageError
 from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status
-from bot.domain.text import escape
+from bot.domain.text import escape, local_time
 from bot.usecases.context import IncidentContext
 
 log = logging.getLogger(__name__)
@@ -149,8 +149,9 @@ class Responding:
         return self.ctx.snapshot(incident_id)
 
     def timeline_since(self, incident_id: int, since: datetime | None = None) -> list[str]:
+        timezone = self.ctx.runbook.settings.timezone
         return [
-            f"{e.at:%H:%M} {e.text}"
+            f"{local_time(e.at, timezone)} {e.text}"
             for e in self.ctx.stores.incidents.timeline(incident_id)
             if since is None or e.at >= since
         ]
