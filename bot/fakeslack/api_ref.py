@@ -1,9 +1,9 @@
-"""The Web API contract: method specs loaded from ../shared/slack-api-ref, and argument checks."""
+"""The Web API contract: method specs from the copy of slack-api-ref shipped beside this module
+(``api_ref/``, MIT, see its README), and argument checks."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,55 +12,8 @@ from typing import Any
 # Arguments Slack accepts as JSON strings in a form body (or as objects in a JSON body).
 JSON_ARGS = frozenset({"blocks", "view", "attachments", "metadata", "files", "unfurled_attachments"})
 
-# Methods the fake implements, with their tier; used when no api-ref folder is found.
-BUILTIN_TIERS: dict[str, str] = {
-    "auth.test": "t5",
-    "api.test": "t4",
-    "team.info": "t3",
-    "users.info": "t4",
-    "users.list": "t2",
-    "users.lookupByEmail": "t3",
-    "users.conversations": "t3",
-    "usergroups.list": "t2",
-    "usergroups.users.list": "t2",
-    "conversations.create": "t2",
-    "conversations.info": "t3",
-    "conversations.list": "t2",
-    "conversations.invite": "t3",
-    "conversations.join": "t3",
-    "conversations.kick": "t3",
-    "conversations.members": "t4",
-    "conversations.setTopic": "t2",
-    "conversations.setPurpose": "t2",
-    "conversations.rename": "t2",
-    "conversations.archive": "t2",
-    "conversations.unarchive": "t2",
-    "conversations.history": "t3",
-    "conversations.replies": "t3",
-    "conversations.open": "t3",
-    "chat.postMessage": "t5",
-    "chat.update": "t3",
-    "chat.delete": "t3",
-    "chat.postEphemeral": "t4",
-    "chat.getPermalink": "t4",
-    "pins.add": "t2",
-    "pins.remove": "t2",
-    "pins.list": "t2",
-    "bookmarks.add": "t2",
-    "bookmarks.list": "t3",
-    "bookmarks.remove": "t2",
-    "reactions.add": "t3",
-    "reactions.remove": "t2",
-    "reactions.get": "t3",
-    "views.open": "t4",
-    "views.push": "t4",
-    "views.update": "t4",
-    "views.publish": "t4",
-    "files.getUploadURLExternal": "t4",
-    "files.completeUploadExternal": "t4",
-    "files.info": "t4",
-    "apps.connections.open": "t3",
-}
+# The shipped copy of the reference: the implemented methods' files, and every method's name.
+SHIPPED = Path(__file__).resolve().parent / "api_ref"
 
 _INT_RE = re.compile(r"^-?\d+$")
 _NUM_RE = re.compile(r"^-?\d+(\.\d+)?$")
@@ -80,16 +33,19 @@ class MethodSpec:
 
 
 class ApiRef:
-    """Method specs, from an api-ref folder when one is found, else the built-in list."""
+    """Method specs: every method Slack has (from the index), with the full contract of those
+    whose file is present — the shipped copy holds the file of every method the fake implements."""
 
-    def __init__(self, api_ref_dir: Path | None) -> None:
+    def __init__(self, api_ref_dir: Path | None = None) -> None:
+        folder = (api_ref_dir or SHIPPED) / "methods"
+        if not (folder / "methods.json").is_file():
+            raise FileNotFoundError(f"{folder}: no slack-api-ref methods here")
+        names = json.loads((folder / "methods.json").read_text(encoding="utf-8"))
         self.specs: dict[str, MethodSpec] = {}
-        self.found = False
-        folder = resolve_api_ref_dir(api_ref_dir)
-        if folder is not None:
-            self._load(folder / "methods")
-        if not self.specs:
-            self.specs = {n: MethodSpec(n, t) for n, t in BUILTIN_TIERS.items()}
+        for entry in names:
+            name = entry if isinstance(entry, str) else str(entry["name"])
+            self.specs[name] = MethodSpec(name, "t3")
+        self._load(folder)
 
     def _load(self, folder: Path) -> None:
         for path in sorted(folder.glob("*.json")):
@@ -108,26 +64,10 @@ class ApiRef:
                 properties=dict(args.get("properties") or {}),
                 errors=frozenset((data.get("errors") or {}).keys()),
             )
-        self.found = bool(self.specs)
 
     def get(self, name: str) -> MethodSpec | None:
         """The spec of a method, or None when Slack has no such method."""
         return self.specs.get(name)
-
-
-def resolve_api_ref_dir(api_ref_dir: Path | None) -> Path | None:
-    """The api-ref folder: the argument, env SLACK_API_REF, or ../shared/slack-api-ref."""
-    candidates: list[Path] = []
-    if api_ref_dir is not None:
-        candidates.append(Path(api_ref_dir))
-    env = os.environ.get("SLACK_API_REF")
-    if env:
-        candidates.append(Path(env))
-    candidates.append(Path(__file__).resolve().parents[2].parent / "shared" / "slack-api-ref")
-    for candidate in candidates:
-        if (candidate / "methods").is_dir():
-            return candidate
-    return None
 
 
 def _allowed_types(prop: dict[str, Any]) -> set[str] | None:

@@ -39,7 +39,6 @@ class FakeSlack(UserActions):
         self.signing_secret = signing_secret
         self.request_url: str | None = None
         self._ref = ApiRef(api_ref_dir)
-        self.api_ref_found = self._ref.found
         self._faults = Faults()
         self._limiter = RateLimiter(clock, post_burst) if rate_limits else None
         self._api = WebApi(self.ws, self._ref, self._faults, self._limiter)

@@ -20,6 +20,8 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.fakeslack import FakeSlack
+from bot.fakeslack.api_ref import ApiRef
+from bot.fakeslack.web_api import HANDLERS
 
 MODAL = {
     "type": "modal",
@@ -290,12 +292,14 @@ def test_response_url_expires_after_30_minutes(
     assert "expired_url" in fake.violations[0]
 
 
-def test_without_api_ref_only_builtin_methods_exist(tmp_path: Any, monkeypatch: Any) -> None:
-    monkeypatch.setenv("SLACK_API_REF", str(tmp_path))
-    monkeypatch.setattr("bot.fakeslack.api_ref.resolve_api_ref_dir", lambda _dir: None)
-    with FakeSlack() as fake:
-        assert fake.api_ref_found is False
-        client = WebClient(base_url=fake.api_url, token=fake.bot_token)
-        assert client.auth_test()["ok"]
-        with pytest.raises(SlackApiError, match="unknown_method"):
-            client.api_call("emoji.list")
+def test_the_shipped_api_reference_covers_every_method_the_fake_implements(tmp_path: Any) -> None:
+    """The contract travels with the code: a clone with nothing beside it checks every call."""
+    ref = ApiRef()
+    for name in HANDLERS:
+        spec = ref.get(name)
+        assert spec is not None and spec.properties, name
+    assert ref.get("emoji.list") is not None  # a real method the fake does not implement
+    assert ref.get("chat.postMessag") is None
+    assert "channel" in ref.specs["chat.postMessage"].required
+    with pytest.raises(FileNotFoundError):
+        ApiRef(tmp_path)
