@@ -8,8 +8,9 @@ import re
 import signal
 import sys
 import threading
+from pathlib import Path
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.runbooks import RunbookError, load_runbook
 
 
@@ -32,6 +33,15 @@ def _run(settings: Settings) -> int:
     except KeyboardInterrupt:
         pass
     bot.stop()
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from bot.runbooks import init_runbooks
+
+    target = Path(args.folder)
+    written = init_runbooks(target)
+    print(f"wrote {len(written)} files to {target}/: edit them, commit them, and run `{prog()} check`")
     return 0
 
 
@@ -117,42 +127,63 @@ def _stats(settings: Settings, args: argparse.Namespace) -> int:
         database.close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Firebreak incident bot")
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="connect to Slack (the playground when no tokens are set)")
-    sub.add_parser("check", help="validate the runbooks folder and exit")
-    play = sub.add_parser("playground", help="a local Slack in your browser with the real bot")
-    for p in (play, sub.choices["run"]):
-        p.add_argument("--port", type=int, default=8080, help="the playground's web page port")
-        p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+def prog() -> str:
+    """The command as the user typed it, for usage strings."""
+    return "firebreak" if Path(sys.argv[0]).name == "firebreak" else "python -m bot"
+
+
+def parser() -> argparse.ArgumentParser:
+    playground = argparse.ArgumentParser(add_help=False)
+    playground.add_argument("--port", type=int, default=8080, help="the playground's web page port")
+    playground.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    main = argparse.ArgumentParser(prog=prog(), description="Firebreak incident bot", parents=[playground])
+    sub = main.add_subparsers(dest="command")
+    sub.add_parser(
+        "run", parents=[playground], help="connect to Slack (the playground when no tokens are set)"
+    )
+    sub.add_parser("check", help="validate the runbooks folder and its templates, and exit")
+    sub.add_parser("playground", parents=[playground], help="a local Slack in your browser with the real bot")
+    init = sub.add_parser("init", help="write an editable copy of the default runbooks and templates")
+    init.add_argument("folder", nargs="?", default="runbooks", help="where (default: ./runbooks)")
     post = sub.add_parser("postmortem", help="print an incident's postmortem draft (INC-3 or 3)")
     post.add_argument("incident", help="the incident: INC-3 or 3")
     stats = sub.add_parser("stats", help="incident metrics per severity, drills excluded")
     stats.add_argument("--days", type=int, default=30, help="look back this many days (default 30)")
-    args = parser.parse_args(argv)
+    return main
+
+
+def wants_playground(settings: Settings) -> bool:
+    """No Slack setting at all: show the playground. Any one asks for real Slack (and says what
+    else is missing)."""
+    return (
+        settings.slack_bot_token is None
+        and settings.slack_app_token is None
+        and settings.slack_signing_secret is None
+        and settings.http_port is None
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     command = args.command or "run"
     try:
-        settings = Settings()
+        if command == "init":
+            return _init(args)
+        settings = load_settings()
         logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        if settings.runbooks_are_shipped and command in ("run", "playground", "check"):
+            print(
+                f"Using the shipped default runbooks ({settings.runbooks_path}); `{prog()} init` makes an editable copy."
+            )
         if command == "check":
             return _check(settings)
         if command == "postmortem":
             return _postmortem(settings, args)
         if command == "stats":
             return _stats(settings, args)
-        if command == "playground" or (
-            command == "run"
-            and settings.slack_bot_token is None
-            and settings.slack_app_token is None
-            and settings.slack_signing_secret is None
-            and settings.http_port is None  # any Slack setting asks for real Slack: say what is missing
-        ):
-            if not hasattr(args, "port"):
-                args.port, args.no_browser = 8080, False
+        if command == "playground" or (command == "run" and wants_playground(settings)):
             return _playground(settings, args)
         return _run(settings)
     except (ConfigError, RunbookError) as exc:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -12,6 +13,9 @@ DEFAULT_API_URL = "https://slack.com/api/"
 
 class ConfigError(Exception):
     """A required setting is missing; the message names the variable to set."""
+
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class Settings(BaseSettings):
@@ -24,9 +28,14 @@ class Settings(BaseSettings):
     http_port: int | None = Field(None, alias="BOT_HTTP_PORT")
     http_host: str = Field("0.0.0.0", alias="BOT_HTTP_HOST")
     db_path: Path = Field(Path("incidents.db"), alias="BOT_DB")
-    runbooks_path: Path = Field(Path("runbooks"), alias="BOT_RUNBOOKS")
+    runbooks_setting: Path | None = Field(None, alias="BOT_RUNBOOKS")
     stakeholder_channel: str | None = Field(None, alias="BOT_STAKEHOLDER_CHANNEL")
-    log_level: str = Field("INFO", alias="BOT_LOG_LEVEL")
+    log_level: LogLevel = Field("INFO", alias="BOT_LOG_LEVEL")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
     def require_tokens(self) -> None:
         """Fail with one line naming the missing variable, before anything connects."""
@@ -41,5 +50,33 @@ class Settings(BaseSettings):
             raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to check requests")
 
     @property
+    def runbooks_path(self) -> Path:
+        """BOT_RUNBOOKS; else ./runbooks when there is one; else the shipped defaults."""
+        if self.runbooks_setting is not None:
+            return self.runbooks_setting
+        if Path("runbooks").is_dir():
+            return Path("runbooks")
+        from bot.runbooks import shipped_runbooks
+
+        return shipped_runbooks()
+
+    @property
+    def runbooks_are_shipped(self) -> bool:
+        return self.runbooks_setting is None and not Path("runbooks").is_dir()
+
+    @property
     def api_url(self) -> str:
         return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings, or one ConfigError line per bad variable: its name, what it got, what it takes."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"])
+            accepts = error["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
+            lines.append(f"{name}={error.get('input')!s}: expected {accepts}")
+        raise ConfigError("; ".join(lines)) from None

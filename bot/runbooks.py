@@ -40,10 +40,38 @@ def _mapping(path: Path, data: Any) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
+def shipped_runbooks() -> Path:
+    """The default runbooks Firebreak ships: package data in an installed package, the
+    checkout's ``runbooks/`` folder in a source tree."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "shipped_runbooks", here.parent / "runbooks"):
+        if (candidate / "severities.yml").is_file():
+            return candidate
+    raise RunbookError(f"{here}: this installation lacks its shipped runbooks; reinstall Firebreak")
+
+
+def init_runbooks(target: Path) -> list[Path]:
+    """Write an editable copy of the shipped runbooks and templates into ``target``; refuse to
+    overwrite any file. Returns the files written."""
+    source = shipped_runbooks()
+    files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix in (".yml", ".j2"))
+    existing = [target / f.relative_to(source) for f in files if (target / f.relative_to(source)).exists()]
+    if existing:
+        names = ", ".join(str(p) for p in existing[:3]) + (" …" if len(existing) > 3 else "")
+        raise RunbookError(f"{target}: not overwriting {names}; choose another folder or move them away")
+    written = []
+    for f in files:
+        dest = target / f.relative_to(source)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(f.read_bytes())
+        written.append(dest)
+    return written
+
+
 def load_runbook(folder: Path | str) -> Runbook:
     folder = Path(folder)
     if not folder.is_dir():
-        raise RunbookError(f"{folder}: runbooks folder not found (set BOT_RUNBOOKS)")
+        raise RunbookError(f"{folder}: runbooks folder not found (set BOT_RUNBOOKS, or run `firebreak init`)")
     try:
         settings = Settings.model_validate(_read(folder, "settings.yml") or {})
     except ValidationError as exc:

@@ -23,6 +23,7 @@ from bot.domain.errors import RunbookError
 from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status
 from bot.domain.runbook import Runbook
 from bot.domain.text import escape, local_time, truncate
+from bot.runbooks import shipped_runbooks
 
 SECTION_MAX = 3000
 TEMPLATES = (
@@ -37,16 +38,14 @@ TEMPLATES = (
 POSTMORTEM = "postmortem.md.j2"
 
 
-# The templates shipped with Firebreak: used for any template BOT_RUNBOOKS/templates lacks.
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "runbooks" / "templates"
-
-
 class TemplateProblem(RunbookError):
     """A message template is missing or broken; the message names the file."""
 
 
 def environment(folder: Path | str) -> SandboxedEnvironment:
-    folders = [str(folder)] + ([str(DEFAULT_TEMPLATES)] if Path(folder) != DEFAULT_TEMPLATES else [])
+    """The team's folder first; any template it lacks comes from the shipped ones."""
+    shipped = shipped_runbooks() / "templates"
+    folders = [str(folder)] + ([str(shipped)] if Path(folder).resolve() != shipped.resolve() else [])
     return SandboxedEnvironment(
         loader=ChoiceLoader([FileSystemLoader(f) for f in folders]),
         undefined=StrictUndefined,
