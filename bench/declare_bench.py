@@ -70,7 +70,7 @@ def main() -> None:
                             ids["ana"],
                             incident.channel_id or "",
                             incident.checklist_ts or "",
-                            f"checklist:{keys[i % len(keys)]}",
+                            f"checklist-tick:{keys[i % len(keys)]}",
                         ),
                         range(CONCURRENCY),
                     )

@@ -36,7 +36,7 @@ def test_severity_down_and_up_keeps_ticks_and_adds_items(rig: Rig) -> None:
     assert inc.channel_id and inc.checklist_ts
     store = rig.bot.services.stores.incidents
     p1_count = len(store.items(inc.id))
-    click(rig, "ben", inc, inc.checklist_ts, "checklist:severity-confirmed", value=str(inc.id))
+    click(rig, "ben", inc, inc.checklist_ts, "checklist-tick:severity-confirmed", value=str(inc.id))
 
     rig.command("ana", "severity p0", channel=inc.channel_id)
     assert "P0 Critical | Investigating" in rig.fake.channel(inc.channel_id)["topic"]
@@ -142,7 +142,7 @@ def test_every_state_change_is_in_the_timeline(rig: Rig) -> None:
     inc = current(rig, declare(rig))
     assert inc.channel_id and inc.checklist_ts and inc.roles_ts
     rig.clock.advance(minutes=1)
-    click(rig, "ben", inc, inc.checklist_ts, "checklist:severity-confirmed", value=str(inc.id))
+    click(rig, "ben", inc, inc.checklist_ts, "checklist-tick:severity-confirmed", value=str(inc.id))
     rig.clock.advance(minutes=1)
     click(rig, "ben", inc, inc.roles_ts, "role-take:incident_commander", value=str(inc.id))
     for step in ("update Working on it", "severity p1", "mitigated", "resolve Fixed"):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 from tests.harness import Rig, click, current, declare, timeline_kinds
+from tests.test_e2e_checklist import click_as_shown
 
 
 def roles_card(rig: Rig, inc_id: int) -> str:
@@ -83,3 +86,37 @@ def test_hand_over_with_the_user_select(rig: Rig) -> None:
     assert entry.text == f"<@{rig.ids['ana']}> made <@{rig.ids['dev']}> Scribe"
     click(rig, "dev", inc, inc.roles_ts, "role-assign:incident_commander", value=rig.ids["cara"])
     assert f"IC: <@{rig.ids['cara']}>" in rig.fake.channel(inc.channel_id or "")["topic"]
+
+
+def test_take_on_a_role_someone_holds_leaves_it_with_them(rig: Rig) -> None:
+    inc = current(rig, declare(rig))
+    assert inc.roles_ts
+    click(rig, "cara", inc, inc.roles_ts, "role-take:tech_lead", value=str(inc.id))
+    click(rig, "ben", inc, inc.roles_ts, "role-take:tech_lead", value=str(inc.id))
+    assert f"<@{rig.ids['cara']}>" in role_line(roles_card(rig, inc.id), "Tech Lead")
+    assert timeline_kinds(rig, inc).count("role:tech_lead") == 1
+    assert any(
+        f"<@{rig.ids['cara']}> already is Tech Lead" in r and "Hand to" in r for r in rig.replies_to("ben")
+    )
+
+
+def test_two_people_taking_one_role_at_once_one_gets_it(rig: Rig) -> None:
+    inc = current(rig, declare(rig))
+    assert inc.channel_id and inc.roles_ts
+    barrier = threading.Barrier(2)
+
+    def go(user: str) -> None:
+        barrier.wait()
+        assert inc.channel_id and inc.roles_ts
+        click_as_shown(rig, user, inc.channel_id, inc.roles_ts, "role-take:scribe", str(inc.id))
+
+    threads = [threading.Thread(target=go, args=(user,)) for user in ("ben", "cara")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rig.settle()
+    assert timeline_kinds(rig, inc).count("role:scribe") == 1
+    holder = rig.bot.services.stores.incidents.roles(inc.id)["scribe"].user_id
+    loser = "cara" if holder == rig.ids["ben"] else "ben"
+    assert any("already is Scribe" in r for r in rig.replies_to(loser))

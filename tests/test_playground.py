@@ -105,7 +105,9 @@ def test_declare_then_tick_a_checklist_item_edits_the_pinned_card(playground: Pl
     assert s["channel"]["topic"].startswith("P0 Critical")
     (card,) = s["pins"]
     tick = next(
-        b for b in card["blocks"] if b.get("accessory", {}).get("action_id") == "checklist:severity-confirmed"
+        b
+        for b in card["blocks"]
+        if b.get("accessory", {}).get("action_id") == "checklist-tick:severity-confirmed"
     )
     assert tick["text"]["text"].startswith("☐")
 
@@ -118,7 +120,7 @@ def test_declare_then_tick_a_checklist_item_edits_the_pinned_card(playground: Pl
             "user": ben,
             "channel": inc["id"],
             "ts": card["ts"],
-            "action_id": "checklist:severity-confirmed",
+            "action_id": "checklist-tick:severity-confirmed",
             "value": tick["accessory"]["value"],
         },
     )

@@ -32,7 +32,7 @@ def run_incident(rig: Rig) -> Incident:
     rig.fake.add_reaction(rig.ids["ana"], channel, ts, "pushpin")
     until(rig, lambda: any(e.kind == "captured" for e in rig.bot.services.stores.incidents.timeline(inc.id)))
     rig.clock.advance(minutes=8)
-    click(rig, "ben", inc, inc.checklist_ts, "checklist:severity-confirmed", value=str(inc.id))
+    click(rig, "ben", inc, inc.checklist_ts, "checklist-tick:severity-confirmed", value=str(inc.id))
     rig.command("ana", "note Customer support saw tickets from 09:55", channel=channel)
     rig.clock.advance(minutes=20)
     rig.command("ben", "mitigated", channel=channel)

@@ -85,25 +85,27 @@ def test_concurrent_creates_with_one_key_make_one_incident(store: IncidentStore)
     assert results.count(True) == 1 and len(store.all_incidents()) == 1
 
 
-def test_toggle_ticks_then_unticks(store: IncidentStore) -> None:
+def test_set_item_ticks_then_unticks(store: IncidentStore) -> None:
     inc, _ = store.create(incident())
     store.add_items(inc.id, [item("a", 0), item("b", 1)])
-    ticked = store.toggle_item(inc.id, "a", "U2", T0 + timedelta(minutes=3))
-    assert ticked.done and ticked.done_by == "U2" and ticked.done_at == T0 + timedelta(minutes=3)
-    unticked = store.toggle_item(inc.id, "a", "U3", T0 + timedelta(minutes=4))
-    assert not unticked.done and unticked.done_at is None
+    ticked, changed = store.set_item(inc.id, "a", "U2", T0 + timedelta(minutes=3), done=True)
+    assert changed and ticked.done and ticked.done_by == "U2" and ticked.done_at == T0 + timedelta(minutes=3)
+    again, changed = store.set_item(inc.id, "a", "U3", T0 + timedelta(minutes=4), done=True)
+    assert not changed and again.done_by == "U2"  # already ticked: kept as it was
+    unticked, changed = store.set_item(inc.id, "a", "U3", T0 + timedelta(minutes=4), done=False)
+    assert changed and not unticked.done and unticked.done_at is None
     with pytest.raises(NotFoundError):
-        store.toggle_item(inc.id, "zzz", "U2", T0)
+        store.set_item(inc.id, "zzz", "U2", T0, done=True)
 
 
-def test_concurrent_toggles_are_atomic(store: IncidentStore) -> None:
+def test_concurrent_ticks_are_atomic(store: IncidentStore) -> None:
     inc, _ = store.create(incident())
     store.add_items(inc.id, [item(f"i{n}", n) for n in range(10)])
     barrier = threading.Barrier(10)
 
     def click(n: int) -> None:
         barrier.wait()
-        store.toggle_item(inc.id, f"i{n}", f"U{n}", T0)
+        store.set_item(inc.id, f"i{n}", f"U{n}", T0, done=True)
 
     threads = [threading.Thread(target=click, args=(n,)) for n in range(10)]
     for t in threads:
@@ -111,19 +113,23 @@ def test_concurrent_toggles_are_atomic(store: IncidentStore) -> None:
     for t in threads:
         t.join()
     assert [i.done_by for i in store.items(inc.id)] == [f"U{n}" for n in range(10)]
-    # an odd number of toggles of a ticked item leaves it unticked: none is lost
-    threads = [threading.Thread(target=store.toggle_item, args=(inc.id, "i0", "U9", T0)) for _ in range(5)]
+    # five people ticking a ticked item at once: it stays ticked by its first ticker, none changes it
+    changes: list[bool] = []
+    threads = [
+        threading.Thread(target=lambda: changes.append(store.set_item(inc.id, "i0", "U9", T0, done=True)[1]))
+        for _ in range(5)
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert not store.items(inc.id)[0].done
+    assert changes == [False] * 5 and store.items(inc.id)[0].done_by == "U0"
 
 
 def test_add_items_keeps_ticked_ones(store: IncidentStore) -> None:
     inc, _ = store.create(incident())
     assert store.add_items(inc.id, [item("a", 0), item("b", 1)]) == 2
-    store.toggle_item(inc.id, "a", "U2", T0)
+    store.set_item(inc.id, "a", "U2", T0, done=True)
     assert store.add_items(inc.id, [item("a", 0), item("b", 1), item("c", 2)]) == 1
     items = store.items(inc.id)
     assert [i.key for i in items] == ["a", "b", "c"]

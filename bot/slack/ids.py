@@ -1,6 +1,8 @@
 """Action, block and callback ids shared by the cards and the listeners that answer them."""
 
-CHECKLIST_TOGGLE = "checklist:"  # + item key; value = incident id
+CHECKLIST_TICK = "checklist-tick:"  # + item key; value = incident id
+CHECKLIST_UNTICK = "checklist-untick:"  # + item key; value = incident id
+CHECKLIST_OLD_TOGGLE = "checklist:"  # cards posted by earlier versions: one toggle per item
 ROLE_TAKE = "role-take:"  # + role key; value = incident id
 ROLE_ASSIGN = "role-assign:"  # + role key (users_select); block_id carries the incident id
 ACK_ESCALATION = "escalation-ack"

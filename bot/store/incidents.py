@@ -176,19 +176,32 @@ class IncidentStore(SqlStore):
             )
             return [_item(r) for r in rows]
 
-    def toggle_item(self, incident_id: int, key: str, user: str, at: datetime) -> ChecklistState:
-        """Tick an untick item or untick a ticked one, atomically."""
+    def set_item(
+        self, incident_id: int, key: str, user: str, at: datetime, done: bool
+    ) -> tuple[ChecklistState, bool]:
+        """Tick (``done``) or untick an item, atomically; whether it changed (False: it already was)."""
         with self.database.transaction() as db:
-            rows = list(db.table("checklist").rows_where("incident_id = ? and key = ?", [incident_id, key]))
+            where = "incident_id = ? and key = ?"
+            rows = list(db.table("checklist").rows_where(where, [incident_id, key]))
             if not rows:
                 raise NotFoundError(f"no checklist item {key!r} on incident {incident_id}")
-            done = rows[0]["done_by"] is not None
+            if (rows[0]["done_by"] is not None) == done:
+                return _item(rows[0]), False
             db.execute(
-                "update checklist set done_by = ?, done_at = ? where incident_id = ? and key = ?",
-                [None if done else user, None if done else to_text(at), incident_id, key],
+                f"update checklist set done_by = ?, done_at = ? where {where}",
+                [user if done else None, to_text(at) if done else None, incident_id, key],
             )
-            row = next(db.table("checklist").rows_where("incident_id = ? and key = ?", [incident_id, key]))
-        return _item(row)
+            return _item(next(db.table("checklist").rows_where(where, [incident_id, key]))), True
+
+    def take_role(self, incident_id: int, assignment: RoleAssignment) -> tuple[RoleAssignment | None, bool]:
+        """Give a free role (or one held by default, unconfirmed) to ``assignment.user_id``;
+        atomically. Returns the holder before, and whether the role was taken (False: someone —
+        maybe the same person — holds it for real)."""
+        with self.database.transaction():
+            holder = self.roles(incident_id).get(assignment.role)
+            if holder is not None and holder.confirmed:
+                return holder, False
+            return self.set_role(incident_id, assignment), True
 
     # timeline --------------------------------------------------------------------------
     def add_timeline(

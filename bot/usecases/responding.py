@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.domain.checklist import checklist_for
 from bot.domain.errors import UnknownRole, UsageError
-from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status
+from bot.domain.models import Incident, RoleAssignment, Snapshot, Status
 from bot.domain.text import escape, local_time
 from bot.usecases.context import IncidentContext
 
@@ -29,16 +29,24 @@ class Responding:
         notice()
 
     # checklist -------------------------------------------------------------------------
-    def toggle_item(self, incident_id: int, key: str, user: str) -> ChecklistState:
+    def set_item(self, incident_id: int, key: str, user: str, done: bool) -> str | None:
+        """A *Tick* (``done``) or *Untick* click. A click whose intent already holds (a double
+        click, two people at once) changes and records nothing; the answer says who did it."""
         ctx = self.ctx
         incident = ctx.open(incident_id)
         with ctx.stores.transaction():
-            item = ctx.stores.incidents.toggle_item(incident_id, key, user, ctx.clock.now())
-            verb = "ticked" if item.done else "unticked"
-            kind = f"item:{key}" if item.done else f"item-undone:{key}"
-            ctx.record(incident, user, kind, f"{verb} “{item.text}”")
+            item, changed = ctx.stores.incidents.set_item(incident_id, key, user, ctx.clock.now(), done)
+            if changed:
+                verb = "ticked" if done else "unticked"
+                kind = f"item:{key}" if done else f"item-undone:{key}"
+                ctx.record(incident, user, kind, f"{verb} “{item.text}”")
+        if not changed:
+            if done:
+                when = local_time(item.done_at, ctx.runbook.settings.timezone)
+                return f"“{escape(item.text)}” is already ticked, by <@{item.done_by}> at {when}."
+            return f"“{escape(item.text)}” is not ticked; nothing to untick."
         ctx.refresh_cards(incident_id, "checklist", "announcement")
-        return item
+        return None
 
     # roles -----------------------------------------------------------------------------
     def assign_role(self, incident_id: int, role: str, user: str, by: str) -> RoleAssignment | None:
@@ -59,10 +67,28 @@ class Responding:
         return previous
 
     def take_role(self, incident_id: int, role: str, user: str) -> str | None:
-        """The *Take* button: a sentence for the clicker when they already held the role."""
-        previous = self.assign_role(incident_id, role, user, user)
-        if previous and previous.user_id == user and previous.confirmed:
-            return f"You already are {self.ctx.runbook.role_name(role)}."
+        """The *Take* button: takes a free role, or the Incident Commander role the declarer holds
+        by default. A role someone holds for real stays theirs (two people clicking at once: the
+        first takes it); the answer says who has it and how to hand it over."""
+        ctx = self.ctx
+        incident = ctx.open(incident_id)
+        if role not in ctx.runbook.roles:
+            raise UnknownRole(f"`{role}` is not a role. Roles: {', '.join(ctx.runbook.roles)}.")
+        name = ctx.runbook.role_name(role)
+        assignment = RoleAssignment(role=role, user_id=user, assigned_by=user, assigned_at=ctx.clock.now())
+        with ctx.stores.transaction():
+            holder, taken = ctx.stores.incidents.take_role(incident_id, assignment)
+            if taken:
+                ctx.record(incident, user, f"role:{role}", f"<@{user}> took {name}")
+        if not taken:
+            assert holder is not None
+            if holder.user_id == user:
+                return f"You already are {name}."
+            when = local_time(holder.assigned_at, ctx.runbook.settings.timezone)
+            return (f"<@{holder.user_id}> already is {name} (since {when}). To change that, use *Hand to…* "
+                    f"on the roles card or `/incident role {role} @someone`.")  # fmt: skip
+        parts = ("roles", "topic", "announcement") if role == "incident_commander" else ("roles",)
+        ctx.refresh_cards(incident_id, *parts)
         return None
 
     # updates and status ----------------------------------------------------------------

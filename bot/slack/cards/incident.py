@@ -76,6 +76,12 @@ class Cards:
         due = f"  _due {self.time(item.due_at)}_" if item.due_at else ""
         return f"☐ {escape(item.text)}{due}"
 
+    @staticmethod
+    def item_button(inc: Incident, item: ChecklistState, label: str = "") -> dict[str, object]:
+        """*Untick* on a ticked item, *Tick* on the others: each click says what it means."""
+        verb, action = ("Untick", ids.CHECKLIST_UNTICK) if item.done else ("Tick", ids.CHECKLIST_TICK)
+        return button(f"{verb}: {label}" if label else verb, f"{action}{item.key}", str(inc.id))
+
     def checklist_card(self, snap: Snapshot) -> tuple[str, list[Block]]:
         inc = snap.incident
         head: list[Block] = [
@@ -91,8 +97,7 @@ class Cards:
             for item in items:
                 accessory = None
                 if inc.is_open:
-                    label = "Untick" if item.done else "Tick"
-                    accessory = button(label, f"{ids.CHECKLIST_TOGGLE}{item.key}", str(inc.id))
+                    accessory = self.item_button(inc, item)
                 body.append(section(self.item_line(item), accessory))
         if len(head) + len(body) > MAX_BLOCKS:
             body = self._compact_checklist(inc, phases)
@@ -106,9 +111,7 @@ class Cards:
             lines = "\n".join(self.item_line(i) for i in items)
             body.append(section(f"*{escape(name)}*\n{lines}"))
             if inc.is_open:
-                buttons = [
-                    button(truncate(i.text, 60), f"{ids.CHECKLIST_TOGGLE}{i.key}", str(inc.id)) for i in items
-                ]
+                buttons = [self.item_button(inc, i, truncate(i.text, 60)) for i in items]
                 body += [
                     {"type": "actions", "elements": buttons[s : s + 25]} for s in range(0, len(buttons), 25)
                 ]

@@ -20,9 +20,26 @@ def _prefix(action_id: str) -> re.Pattern[str]:
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    @app.action(_prefix(ids.CHECKLIST_TOGGLE))
-    def toggle(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        toggle_item(deps, ack, body, action, respond)
+    @app.action(_prefix(ids.CHECKLIST_TICK))
+    def tick(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        set_item(deps, ack, body, action, respond, done=True)
+
+    @app.action(_prefix(ids.CHECKLIST_UNTICK))
+    def untick(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        set_item(deps, ack, body, action, respond, done=False)
+
+    @app.action(_prefix(ids.CHECKLIST_OLD_TOGGLE))
+    def old_toggle(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        reply = ephemeral_responder(respond)
+        incident_id = button_id(action, reply, "That button is from an older card.")
+        if incident_id is not None:
+            reply(
+                "That checklist card is from an earlier version of Firebreak; it now has *Tick* and *Untick* buttons."
+            )
+            in_background(
+                deps, incident_id, reply, lambda: deps.incidents.refresh_cards(incident_id, "checklist")
+            )
 
     @app.action(_prefix(ids.ROLE_TAKE))
     def take(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -49,18 +66,24 @@ def register(app: App, deps: SlackDeps) -> None:
         finish_followup(deps, ack, body, action, respond)
 
 
-def toggle_item(
-    deps: SlackDeps, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+def set_item(
+    deps: SlackDeps, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, done: bool
 ) -> None:
     ack()
-    key = action["action_id"].removeprefix(ids.CHECKLIST_TOGGLE)
+    key = action["action_id"].split(":", 1)[1]
     reply = ephemeral_responder(respond)
     stale = "That button is from an older card; use the pinned checklist in the incident channel."
     incident_id = button_id(action, reply, stale)
     if incident_id is None:
         return
     user = body["user"]["id"]
-    in_background(deps, incident_id, reply, lambda: deps.responding.toggle_item(incident_id, key, user))
+
+    def job() -> None:
+        answer = deps.responding.set_item(incident_id, key, user, done)
+        if answer:
+            reply(answer)
+
+    in_background(deps, incident_id, reply, job)
 
 
 def take_role(
