@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlite_utils
+
 from bot.domain.errors import NotFound
 from bot.domain.models import (
     ChecklistState,
@@ -106,7 +108,10 @@ class IncidentStore(SqlStore):
 
     def update(self, incident_id: int, **fields: Any) -> Incident:
         with self.database.transaction() as db:
-            db.table("incidents").update(incident_id, _incident_row(fields))
+            try:
+                db.table("incidents").update(incident_id, _incident_row(fields))
+            except sqlite_utils.db.NotFoundError as exc:
+                raise NotFoundError(f"no incident {incident_id}") from exc
         return self.get(incident_id)
 
     def open_incidents(self) -> list[Incident]:
