@@ -136,7 +136,7 @@ def test_unknown_incident_raises_not_found(store: IncidentStore) -> None:
         lambda: store.get(999),
         lambda: store.update(999, title="x"),
         lambda: store.snapshot(999),
-        lambda: store.toggle_item(999, "a", "U1", T0),
+        lambda: store.set_item(999, "a", "U1", T0, done=True),
     ):
         with pytest.raises(NotFound):
             call()
@@ -210,7 +210,7 @@ def test_set_role_returns_the_previous_holder(store: IncidentStore) -> None:
 def test_add_items_keeps_ticked_ones_and_counts_new_ones(store: IncidentStore) -> None:
     inc, _ = store.create(incident())
     assert store.add_items(inc.id, [item("b", 1), item("a", 0)]) == 2
-    store.toggle_item(inc.id, "a", "U2", T0)
+    store.set_item(inc.id, "a", "U2", T0, done=True)
     assert store.add_items(inc.id, [item("a", 0), item("b", 1), item("c", 2)]) == 1
     assert store.add_items(inc.id, []) == 0
     items = store.items(inc.id)
@@ -223,21 +223,43 @@ def test_items_are_per_incident(store: IncidentStore) -> None:
     b, _ = store.create(incident("B"))
     store.add_items(a.id, [item("x", 0)])
     assert store.add_items(b.id, [item("x", 0)]) == 1
-    store.toggle_item(a.id, "x", "U2", T0)
+    store.set_item(a.id, "x", "U2", T0, done=True)
     assert store.items(a.id)[0].done and not store.items(b.id)[0].done
 
 
-def test_toggle_ticks_then_unticks(store: IncidentStore) -> None:
+def test_set_item_ticks_then_unticks_by_intent(store: IncidentStore) -> None:
     inc, _ = store.create(incident())
     store.add_items(inc.id, [item("a", 0), item("b", 1)])
-    ticked = store.toggle_item(inc.id, "a", "U2", T0 + timedelta(minutes=3))
-    assert ticked.done and ticked.done_by == "U2" and ticked.done_at == T0 + timedelta(minutes=3)
+    ticked, changed = store.set_item(inc.id, "a", "U2", T0 + timedelta(minutes=3), done=True)
+    assert changed and ticked.done and ticked.done_by == "U2" and ticked.done_at == T0 + timedelta(minutes=3)
     assert store.items(inc.id)[0] == ticked
-    unticked = store.toggle_item(inc.id, "a", "U3", T0 + timedelta(minutes=4))
-    assert not unticked.done and unticked.done_at is None and unticked.done_by is None
+    again, changed = store.set_item(inc.id, "a", "U3", T0 + timedelta(minutes=9), done=True)
+    assert not changed and again == ticked
+    unticked, changed = store.set_item(inc.id, "a", "U3", T0 + timedelta(minutes=4), done=False)
+    assert changed and not unticked.done and unticked.done_at is None and unticked.done_by is None
     assert store.items(inc.id)[0] == unticked
+    assert store.set_item(inc.id, "a", "U3", T0, done=False)[1] is False
     with pytest.raises(NotFound):
-        store.toggle_item(inc.id, "zzz", "U2", T0)
+        store.set_item(inc.id, "zzz", "U2", T0, done=True)
+
+
+def test_take_role_takes_a_free_or_default_role_only(store: IncidentStore) -> None:
+    inc, _ = store.create(incident())
+    default = RoleAssignment(
+        role="incident_commander", user_id="U1", assigned_by="U1", assigned_at=T0, confirmed=False
+    )
+    store.set_role(inc.id, default)
+    taken = RoleAssignment(role="incident_commander", user_id="U2", assigned_by="U2", assigned_at=T0)
+    holder, ok = store.take_role(inc.id, taken)
+    assert ok and holder == default
+    holder, ok = store.take_role(
+        inc.id, RoleAssignment(role="incident_commander", user_id="U3", assigned_by="U3", assigned_at=T0)
+    )
+    assert not ok and holder == taken and store.roles(inc.id)["incident_commander"] == taken
+    holder, ok = store.take_role(
+        inc.id, RoleAssignment(role="scribe", user_id="U3", assigned_by="U3", assigned_at=T0)
+    )
+    assert ok and holder is None
 
 
 # timeline and snapshot -------------------------------------------------------------------
@@ -260,7 +282,7 @@ def test_snapshot_reads_incident_roles_and_items(store: IncidentStore) -> None:
     inc, _ = store.create(incident())
     store.set_role(inc.id, role("incident_commander", "U1"))
     store.add_items(inc.id, [item("a", 0), item("b", 1)])
-    store.toggle_item(inc.id, "a", "U1", T0)
+    store.set_item(inc.id, "a", "U1", T0, done=True)
     due = T0 + timedelta(minutes=30)
     snap = store.snapshot(inc.id, next_update_due=due)
     assert snap.incident == store.get(inc.id) and snap.commander == "U1"
@@ -283,7 +305,7 @@ def test_a_failed_transaction_undoes_every_write(subject: Subject) -> None:
         store.add_items(new.id, [item("a", 0)])
         store.add_timeline(new.id, T0, "U1", "declared", "declared")
         store.update(kept.id, title="Changed", status=Status.MITIGATED)
-        store.toggle_item(kept.id, "a", "U1", T0)
+        store.set_item(kept.id, "a", "U1", T0, done=True)
         store.set_role(kept.id, role("tech_lead", "U2"))
         raise Boom
     assert [i.title for i in store.all_incidents()] == ["Kept"]

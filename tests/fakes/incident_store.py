@@ -168,6 +168,13 @@ class InMemoryIncidentStore:
             )
             return previous.model_copy(deep=True) if previous else None
 
+    def take_role(self, incident_id: int, assignment: RoleAssignment) -> tuple[RoleAssignment | None, bool]:
+        with self.transaction():
+            holder = self.roles(incident_id).get(assignment.role)
+            if holder is not None and holder.confirmed:
+                return holder, False
+            return self.set_role(incident_id, assignment), True
+
     def roles(self, incident_id: int) -> dict[str, RoleAssignment]:
         with self._lock:
             return {k: r.model_copy(deep=True) for k, r in self._state.roles.get(incident_id, {}).items()}
@@ -192,17 +199,18 @@ class InMemoryIncidentStore:
             items = self._state.items.get(incident_id, {}).values()
             return [i.model_copy(deep=True) for i in sorted(items, key=lambda i: i.position)]
 
-    def toggle_item(self, incident_id: int, key: str, user: str, at: datetime) -> ChecklistState:
+    def set_item(
+        self, incident_id: int, key: str, user: str, at: datetime, done: bool
+    ) -> tuple[ChecklistState, bool]:
         with self.transaction():
             item = self._state.items.get(incident_id, {}).get(key)
             if item is None:
                 raise NotFound(f"no checklist item {key!r} on incident {incident_id}")
-            change = (
-                {"done_by": None, "done_at": None} if item.done else {"done_by": user, "done_at": _utc(at)}
-            )
-            toggled = item.model_copy(update=change)
-            self._state.items[incident_id][key] = toggled
-            return toggled.model_copy(deep=True)
+            if item.done == done:
+                return item.model_copy(deep=True), False
+            change = {"done_by": user, "done_at": _utc(at)} if done else {"done_by": None, "done_at": None}
+            self._state.items[incident_id][key] = item.model_copy(update=change)
+            return self._state.items[incident_id][key].model_copy(deep=True), True
 
     # timeline --------------------------------------------------------------------------
     def add_timeline(

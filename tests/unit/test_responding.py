@@ -61,18 +61,23 @@ def test_an_unknown_role_is_refused(env: Env, inc: Incident) -> None:
 # checklist ---------------------------------------------------------------------------------
 def test_ticking_and_unticking_an_item(env: Env, inc: Incident) -> None:
     ben = env.ids["ben"]
-    item = env.responding.toggle_item(inc.id, "severity-confirmed", ben)
+    assert env.responding.set_item(inc.id, "severity-confirmed", ben, done=True) is None
+    item = next(i for i in env.store.items(inc.id) if i.key == "severity-confirmed")
     assert item.done and item.done_by == ben and item.done_at == env.clock.now()
     card = env.slack.text(channel(inc), inc.checklist_ts or "")
     assert item_line(card, "Severity confirmed").startswith("☑")
-    assert not env.responding.toggle_item(inc.id, "severity-confirmed", ben).done
+    assert "already ticked" in (
+        env.responding.set_item(inc.id, "severity-confirmed", env.ids["ana"], done=True) or ""
+    )
+    assert env.responding.set_item(inc.id, "severity-confirmed", ben, done=False) is None
+    assert "not ticked" in (env.responding.set_item(inc.id, "severity-confirmed", ben, done=False) or "")
     assert env.kinds(inc)[-2:] == ["item:severity-confirmed", "item-undone:severity-confirmed"]
 
 
 # severity ----------------------------------------------------------------------------------
 def test_raising_the_severity_adds_its_items_and_tells_stakeholders(env: Env) -> None:
     inc = env.declare(severity="p2")
-    env.responding.toggle_item(inc.id, "severity-confirmed", env.ids["ana"])
+    env.responding.set_item(inc.id, "severity-confirmed", env.ids["ana"], done=True)
     p2, p0 = (len(checklist_for(runbook(), s, inc.declared_at)) for s in ("p2", "p0"))
     changed = env.responding.change_severity(inc.id, "critical", env.ids["ana"])
     assert changed.severity == "p0" and env.current(inc).severity == "p0"
