@@ -15,12 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.domain.durations import format_duration
 from bot.domain.errors import RunbookError
-from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status
+from bot.domain.followups import FollowUp
+from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status, TimelineEntry
+from bot.domain.postmortem import Record, postmortem_context
 from bot.domain.runbook import Runbook
 from bot.domain.text import escape, local_time, truncate
 from bot.runbooks import shipped_runbooks
@@ -66,9 +68,19 @@ class Renderer:
     def render(self, name: str, **context: Any) -> str:
         try:
             text = self.env.get_template(name).render(**context)
-        except TemplateError as exc:
-            raise TemplateProblem(f"{self.folder / name}: {exc}") from exc
+        except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+            raise self.problem(name, exc) from exc
         return truncate(text.strip(), SECTION_MAX) or " "
+
+    def problem(self, name: str, exc: Exception) -> TemplateProblem:
+        """The error, naming the template's file and line."""
+        template = self.env.get_template(name) if not isinstance(exc, TemplateSyntaxError) else None
+        path = exc.filename if isinstance(exc, TemplateSyntaxError) and exc.filename else (
+            template.filename if template is not None and template.filename else str(self.folder / name)
+        )  # fmt: skip
+        line = exc.lineno if isinstance(exc, TemplateSyntaxError) else _template_line(exc, path)
+        where = f"{path}, line {line}" if line else path
+        return TemplateProblem(f"{where}: {exc}")
 
     def time(self, at: datetime | None) -> str | None:
         return local_time(at, self.runbook.settings.timezone)
@@ -81,8 +93,8 @@ class Renderer:
         """The postmortem draft: Markdown, kept as typed (no escaping)."""
         try:
             return self.env.get_template(POSTMORTEM).render(**context).strip() + "\n"
-        except (TemplateError, TypeError, ValueError) as exc:
-            raise TemplateProblem(f"{self.folder / POSTMORTEM}: {exc}") from exc
+        except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+            raise self.problem(POSTMORTEM, exc) from exc
 
     def incident(self, snap: Snapshot, now: datetime, next_due: datetime | None = None) -> dict[str, Any]:
         """Everything the templates may show about an incident; user-typed text escaped."""
@@ -137,14 +149,12 @@ class Renderer:
         }
 
 
-def sample_context(renderer: Renderer, now: datetime | None = None) -> dict[str, Any]:
-    """A plausible context with every name the templates may use (for checks and tests)."""
-    now = now or datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
+def sample_snapshot(renderer: Renderer, now: datetime) -> Snapshot:
     declared = now - timedelta(minutes=30)
     sev = next(iter(renderer.runbook.severities))
     inc = Incident(id=1, title="Checkout returns 500s", severity=sev, declared_by="U1", declared_at=declared,
                    channel_id="C1", summary="Rolled back", summary_at=declared + timedelta(minutes=5))  # fmt: skip
-    snap = Snapshot(
+    return Snapshot(
         incident=inc,
         roles={
             "incident_commander": RoleAssignment(
@@ -153,6 +163,12 @@ def sample_context(renderer: Renderer, now: datetime | None = None) -> dict[str,
         },
         items=[ChecklistState(key="a", phase="triage", phase_name="Triage", text="A", position=0)],
     )
+
+
+def sample_context(renderer: Renderer, now: datetime | None = None) -> dict[str, Any]:
+    """A plausible context with every name the templates may use (for checks and tests)."""
+    now = now or datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
+    snap = sample_snapshot(renderer, now)
     context = renderer.incident(snap, now, now + timedelta(minutes=30))
     context.update(renderer.lateness(False, timedelta(0), now, 1))
     context.update(
@@ -179,9 +195,41 @@ def sample_context(renderer: Renderer, now: datetime | None = None) -> dict[str,
     return context
 
 
+def sample_record(renderer: Renderer, now: datetime) -> Record:
+    """A resolved incident with a bit of everything, for checking the postmortem template."""
+    snap = sample_snapshot(renderer, now)
+    inc = snap.incident.model_copy(
+        update={"status": Status.RESOLVED, "resolved_at": now, "mitigated_at": now}
+    )
+    timeline = [
+        TimelineEntry(
+            at=inc.declared_at, actor="U1", kind="declared", text="P0 declared: Checkout returns 500s"
+        ),
+        TimelineEntry(at=now, actor="U1", kind="update", text="Rolled back <@U2>"),
+        TimelineEntry(at=now, actor="U1", kind="resolved", text="Fixed"),
+    ]
+    followup = FollowUp(id=1, incident_id=1, text="Add retries", owner="U2", due=now.date(), created_by="U1",
+                        created_at=now)  # fmt: skip
+    return Record(snap.model_copy(update={"incident": inc}), timeline, {}, [], [followup])
+
+
 def check_templates(folder: Path | str, runbook: Runbook) -> list[str]:
-    """Load and render every template once; raise TemplateProblem naming the first broken one."""
+    """Compile every template and render it once with a sample incident; raise TemplateProblem
+    naming the file and line of the first broken one."""
     renderer = Renderer(folder, runbook)
+    now = datetime(2026, 11, 21, 10, 30, tzinfo=UTC)
     for name in TEMPLATES:
-        renderer.render(name, **sample_context(renderer))
-    return list(TEMPLATES)
+        renderer.render(name, **sample_context(renderer, now))
+    renderer.render_postmortem(postmortem_context(runbook, sample_record(renderer, now), now))
+    return [*TEMPLATES, POSTMORTEM]
+
+
+def _template_line(exc: BaseException, path: str) -> int | None:
+    """The template line an error was raised from (Jinja maps its frames to the template)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

@@ -147,3 +147,38 @@ def test_the_template_is_the_teams_to_edit(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert render(empty).startswith("# Postmortem: INC-1")
+
+
+# a broken template, or a failing upload -------------------------------------------------------
+def test_check_and_start_up_catch_a_broken_postmortem_template(tmp_path: Path) -> None:
+    import shutil
+
+    from bot.templates import check_templates
+
+    folder = tmp_path / "runbooks"
+    shutil.copytree(RUNBOOKS, folder)
+    template = folder / "templates" / "postmortem.md.j2"
+    lines = template.read_text().count("\n")
+    template.write_text(template.read_text() + "{% if %}\n")
+    with pytest.raises(TemplateProblem, match=rf"postmortem\.md\.j2, line {lines + 1}: "):
+        check_templates(folder / "templates", load_runbook(folder))
+    template.write_text(template.read_text().replace("{% if %}", "{{ incident.no_such_field.x }}"))
+    with pytest.raises(TemplateProblem, match=r"postmortem\.md\.j2, line \d+: .*no_such_field"):
+        check_templates(folder / "templates", load_runbook(folder))
+
+
+def test_a_failed_postmortem_is_told_recorded_and_retried(rig: Rig) -> None:
+    inc = current(rig, declare(rig))
+    assert inc.channel_id
+    rig.fake.inject("files.getUploadURLExternal", "error", times=1, error="internal_error")
+    rig.command("ana", "resolve Rolled back", channel=inc.channel_id)
+    told = [e.get("text", "") for e in rig.fake.ephemerals(channel_id=inc.channel_id, user_id=rig.ids["ana"])]
+    assert any("postmortem draft of INC-1 could not be made" in t and "postmortem retry" in t for t in told)
+    kinds = [e.kind for e in rig.bot.services.stores.incidents.timeline(inc.id)]
+    assert "postmortem-failed" in kinds
+    assert rig.fake.files(inc.channel_id) == []
+    rig.command("ana", "postmortem retry", channel=inc.channel_id)
+    assert len(rig.fake.files(inc.channel_id)) == 1
+    assert any("is in the channel" in r for r in rig.replies_to("ana"))
+    rig.command("ana", "postmortem retry", channel=inc.channel_id)  # uploaded once, never twice
+    assert len(rig.fake.files(inc.channel_id)) == 1

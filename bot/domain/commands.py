@@ -31,7 +31,7 @@ HELP = """*Firebreak* — `/incident` commands
 • `/incident milestone <declared|acknowledged|mitigated|resolved> HH:MM` — correct a milestone's time
 • `/incident followup <text> [@owner] [due: YYYY-MM-DD or 5d]` — record a follow-up action item
 • `/incident followups` — open follow-ups, each with a Done button (only you see it)
-• `/incident postmortem done` — the postmortem is written: stop its reminders
+• `/incident postmortem done` — the postmortem is written: stop its reminders (`retry`: make the draft again)
 • `/incident stats [30d]` — response metrics per severity, drills excluded (only you see it)
 • `/incident help` — this help"""
 
@@ -169,11 +169,13 @@ def record_args(name: str, rest: str) -> dict[str, str]:
     if name == "stats":
         return {"days": str(stats_days(rest))}
     if name == "postmortem":
-        if rest.strip().lower() != "done":
+        action = rest.strip().lower()
+        if action not in ("done", "retry"):
             raise UsageError(
-                "Run `/incident postmortem done` in the incident channel once the postmortem is written."
+                "Run `/incident postmortem done` in the incident channel once the postmortem is written, "
+                "or `/incident postmortem retry` to make the draft again."
             )
-        return {"action": "done"}
+        return {"action": action}
     return {}
 
 

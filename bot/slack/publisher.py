@@ -43,6 +43,9 @@ class SlackPublisher:
     def direct_message(self, user: str, text: str) -> str:
         return self.post(user, text)
 
+    def ephemeral(self, channel: str, user: str, text: str) -> None:
+        self.api.ephemeral(channel, user, text)
+
     def mark_acknowledged(self, entry: OutboxEntry, user: str, at: datetime) -> None:
         assert entry.channel and entry.ts
         blocks = self.deadline_cards.acknowledged(entry.blocks, user, at)

@@ -57,7 +57,7 @@ class IncidentContext:
         now = self.clock.now()
         with self.stores.transaction():
             self.stores.incidents.add_timeline(incident.id, now, actor, kind, text)
-            self.events.publish(Change(incident, kind, now))
+            self.events.publish(Change(incident, kind, now, actor))
 
     def refresh_cards(self, incident_id: int, *parts: str) -> None:
         """Re-render cards from the database, coalesced: the last refresh always sees the last change."""

@@ -24,6 +24,7 @@ class Change:
     incident: Incident
     kind: str
     at: datetime
+    actor: str | None = None  # who made the change (None: the bot itself)
 
     @property
     def topic(self) -> str:

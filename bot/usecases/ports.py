@@ -84,6 +84,7 @@ class Publisher(Protocol):
         """Show on a posted escalation message who acknowledged it, and when."""
 
     def direct_message(self, user: str, text: str) -> str: ...
+    def ephemeral(self, channel: str, user: str, text: str) -> None: ...
 
 
 @dataclass(frozen=True)

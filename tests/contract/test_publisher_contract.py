@@ -46,6 +46,7 @@ class Observer(Protocol):
     def text(self, channel_id: str, ts: str) -> str: ...
     def pins(self, channel_id: str) -> list[str]: ...
     def dms(self, user: str) -> list[str]: ...
+    def ephemerals_to(self, user: str, channel_id: str) -> list[str]: ...
 
 
 class SlackObserver:
@@ -76,6 +77,11 @@ class SlackObserver:
 
     def dms(self, user: str) -> list[str]:
         return [message_text(m) for m in self.fake.dms(user)]
+
+    def ephemerals_to(self, user: str, channel_id: str) -> list[str]:
+        return [
+            e.get("text", "") for e in self.fake.ephemerals(user_id=user) if e.get("channel") == channel_id
+        ]
 
 
 @dataclass
@@ -313,3 +319,14 @@ def test_direct_message(world: World) -> None:
     assert ts and world.observer.dms(ben) == ["You are Tech Lead on INC-7"]
     world.publisher.direct_message(ben, "INC-7 resolved")
     assert world.observer.dms(ben)[-1] == "INC-7 resolved" and world.observer.dms(world.ids["ana"]) == []
+
+
+def test_ephemeral_is_seen_by_one_person_and_stays_out_of_the_channel(world: World) -> None:
+    ben = world.ids["ben"]
+    general = world.publisher.create_channel("inc-20261121-quiet", False)
+    world.publisher.invite(general, [ben], [])
+    before = world.observer.texts(general)
+    world.publisher.ephemeral(general, ben, "Only you can see this")
+    assert world.observer.ephemerals_to(ben, general) == ["Only you can see this"]
+    assert world.observer.ephemerals_to(world.ids["ana"], general) == []
+    assert world.observer.texts(general) == before

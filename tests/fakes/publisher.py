@@ -83,6 +83,7 @@ class RecordingPublisher:
         self.directory = directory or StaticDirectory({})
         self.channels: dict[str, Channel] = {}
         self.ims: dict[str, Channel] = {}
+        self.ephemerals: list[tuple[str, str, str]] = []  # channel, user, text
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self._lock = threading.RLock()
@@ -221,6 +222,13 @@ class RecordingPublisher:
             im.messages.append(Posted(ts, "dm", text))
             return ts
 
+    def ephemeral(self, channel: str, user: str, text: str) -> None:
+        with self._lock:
+            if user not in self.users:
+                raise LookupError(f"user_not_found: {user}")
+            self._channel(channel)
+            self.ephemerals.append((channel, user, text))
+
     # observer: what a test reads back --------------------------------------------------
     def channel_named(self, name: str) -> str | None:
         with self._lock:
@@ -247,6 +255,9 @@ class RecordingPublisher:
     def dms(self, user: str) -> list[str]:
         im = self.ims.get(user)
         return [m.text for m in im.messages] if im else []
+
+    def ephemerals_to(self, user: str, channel_id: str) -> list[str]:
+        return [text for channel, to, text in self.ephemerals if to == user and channel == channel_id]
 
     def kinds(self, channel_id: str) -> list[str]:
         return [m.kind for m in self._channel(channel_id).messages]

@@ -100,7 +100,11 @@ def _channel_job(
         "followup": lambda: deps.followups.add(
             incident_id, user, args["text"], args.get("owner"), args.get("due")
         ),
-        "postmortem": lambda: reply(deps.postmortems.finish(incident_id, user)),
+        "postmortem": lambda: reply(
+            deps.postmortems.retry(incident_id, user)
+            if args["action"] == "retry"
+            else deps.postmortems.finish(incident_id, user)
+        ),
     }
     return jobs[cmd.name]
 
