@@ -1,11 +1,15 @@
 """Declare and click under load, against the local fake Slack. Prints figures; asserts nothing.
 
-    python bench/declare_bench.py
+    python bench/declare_bench.py            # all three
+    python bench/declare_bench.py burst      # only the burst
 
 1. ack latency (p50/p99) of 20 concurrent `/incident declare` and 20 concurrent checklist
    clicks, HTTP mode, signed requests, as the fake Slack measures them;
 2. declare-to-ready wall time with 100 ms of latency injected on every Web API call, and
-   the number of Web API calls one declare makes.
+   the number of Web API calls one declare makes;
+3. a burst: 20 declares at once, 100 ms per Web API call; per incident, the
+   seconds from its command to its channel, its invites, its pinned checklist and its
+   announcement, and the announcements' spacing in the stakeholder channel.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,6 +41,12 @@ def ms(values: list[float]) -> str:
 
 
 def main() -> None:
+    if sys.argv[1:] != ["burst"]:
+        load()
+    burst()
+
+
+def load() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         fake = FakeSlack(rate_limits=False).start()
         ids = seed(fake)
@@ -105,6 +116,67 @@ def main() -> None:
                 )
             print(f"contract violations seen by the fake: {len(fake.violations)}")
             print(f"median of all acks stays well inside Slack's 3 s: {statistics.median(acks) < 3}")
+        finally:
+            fake.set_latency(0)
+            bot.stop()
+            fake.stop()
+
+
+def burst() -> None:
+    """20 declares at once (distinct titles, four declarers), 100 ms on every Web API call.
+    The fake's own rate limits are off, as above: the pacing measured is the bot's own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fake = FakeSlack(rate_limits=False).start()
+        ids = seed(fake)
+        stakeholders = ids["#incidents"]
+        bot = start_bot(fake, make_settings(fake, Path(tmp), stakeholders), SystemClock())  # type: ignore[arg-type]
+        try:
+            fake.set_latency(0.1)
+            declarers = [ids[n] for n in ("ana", "ben", "cara", "dev")]
+            sent: dict[str, float] = {}
+
+            def declare(i: int) -> None:
+                title = f"Burst incident {i}"
+                sent[title] = time.time()  # the fake's call log is stamped with time.time()
+                fake.slash_command(
+                    declarers[i % len(declarers)], ids["#general"], "/incident", f"declare p1 {title}"
+                )
+
+            with ThreadPoolExecutor(CONCURRENCY) as pool:
+                list(pool.map(declare, range(CONCURRENCY)))
+            bot.services.worker.wait_idle(120)
+            calls = [c for c in fake.calls if c.ok]
+
+            def last(method: str, **args: object) -> float:
+                """When the last successful call to ``method`` with these arguments was answered."""
+                times = [c.at for c in calls if c.method == method and args.items() <= c.args.items()]
+                return max(times, default=float("inf"))
+
+            steps: dict[str, list[float]] = {"channel": [], "invites": [], "pinned": [], "announced": []}
+            announced = []
+            for incident in bot.services.stores.incidents.all_incidents():
+                start = sent[incident.title]
+                ts = incident.announcement_ts
+                steps["channel"].append(last("conversations.create", name=incident.channel_name) - start)
+                steps["invites"].append(last("conversations.invite", channel=incident.channel_id) - start)
+                steps["pinned"].append(last("pins.add", channel=incident.channel_id) - start)
+                steps["announced"].append((float(ts) if ts else float("inf")) - start)  # ts: the post's time
+                announced += [float(ts)] if ts else []
+            print(f"burst, {CONCURRENCY} declares at once, 100 ms per Slack call, command to:")
+            for step, seconds in steps.items():
+                print(f"  {step:<10} p50 {pct(seconds, 0.5):6.2f} s   max {max(seconds):6.2f} s")
+            ready = max(max(steps[step]) for step in ("channel", "invites", "pinned"))
+            print(f"  every channel, invites and pinned checklist within 1.5 s: {ready <= 1.5}")
+            gaps = [b - a for a, b in pairwise(sorted(announced))]
+            posts = [
+                c for c in calls if c.method == "chat.postMessage" and c.args.get("channel") == stakeholders
+            ]
+            if gaps:  # the pacer lets a burst of 3 go at once, then one a second
+                print(
+                    f"  {len(posts)} posts in the stakeholder channel, spacing: min {min(gaps):.2f} s, "
+                    f"p50 {pct(gaps, 0.5):.2f} s, max {max(gaps):.2f} s"
+                )
+            print(f"  contract violations seen by the fake: {len(fake.violations)}")
         finally:
             fake.set_latency(0)
             bot.stop()

@@ -91,6 +91,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Slack takes every connection: with socketserver's backlog of 5, a burst of calls overflowed
+    # it and the kernel's SYN retry added whole seconds that no real Slack call would take.
+    request_queue_size = 128
 
     def __init__(self, host: str, port: int, api: WebApi) -> None:
         super().__init__((host, port), _Handler)

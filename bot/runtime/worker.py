@@ -82,17 +82,25 @@ class KeyedPool:
 
 
 class KeyedWorker:
-    """The bot's one worker (:class:`bot.usecases.ports.Worker`), with three lanes:
+    """The bot's one worker (:class:`bot.usecases.ports.Worker`), with four lanes:
 
     * ``submit``/``coalesce``: the incidents' work, ordered per key (an incident);
+    * ``declare``: declares, on threads of their own sized for a burst (the contract: 20 at
+      once, each channel, invites and pinned checklist within 1.5 s). A declare holds its thread
+      for its few Slack round trips (~0.4 s at 100 ms a call): on the 8 shared threads a burst
+      went in waves, and clicks on open incidents waited behind it;
     * ``send``: posts to a paced channel, one queue per channel, on threads of their own — a
       post waiting for its channel's next slot (or a Retry-After) holds one thread, never one
       another incident's channel or click needs;
-    * ``run_all``: the parallel steps of one job (a declare's Slack branches).
+    * ``run_all``: the parallel steps of one job (a declare's Slack branches), the first on the
+      caller's own thread, so a full declare lane never waits for a step thread.
     """
 
-    def __init__(self, threads: int = 8, send_threads: int = 8, step_threads: int = 32) -> None:
+    def __init__(
+        self, threads: int = 8, declare_threads: int = 20, send_threads: int = 8, step_threads: int = 64
+    ) -> None:
         self.main = KeyedPool(threads, "firebreak")
+        self.declares = KeyedPool(declare_threads, "firebreak-declare")
         self.sends = KeyedPool(send_threads, "firebreak-send")
         self._steps = ThreadPoolExecutor(max_workers=step_threads, thread_name_prefix="firebreak-step")
 
@@ -102,25 +110,37 @@ class KeyedWorker:
     def coalesce(self, key: Hashable, job: Job) -> None:
         self.main.coalesce(key, job)
 
+    def declare(self, key: Hashable, job: Job) -> None:
+        self.declares.submit(key, job)
+
     def send(self, channel: str, job: Job) -> None:
         self.sends.submit(("slack", channel), job)
 
     def run_all(self, jobs: Sequence[Job]) -> list[Exception]:
-        futures = [self._steps.submit(job) for job in jobs]
+        """The jobs side by side, the first on this thread; their errors, in the jobs' order."""
+        if not jobs:
+            return []
+        futures = [self._steps.submit(job) for job in jobs[1:]]
+        errors: list[Exception] = []
+        try:
+            jobs[0]()
+        except Exception as first:
+            errors.append(first)
         wait(futures)
-        return [exc for f in futures if isinstance(exc := f.exception(), Exception)]
+        return errors + [e for f in futures if isinstance(e := f.exception(), Exception)]
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Until both lanes are idle at once (a job on one may queue work on the other)."""
+        """Until every lane is idle at once (a job on one may queue work on another)."""
         end = time.monotonic() + timeout
+        pools = (self.declares, self.main, self.sends)
         while True:
-            for pool in (self.main, self.sends):
+            for pool in pools:
                 if not pool.wait_idle(max(0.0, end - time.monotonic())):
                     return False
-            if self.main.wait_idle(0) and self.sends.wait_idle(0):
+            if all(pool.wait_idle(0) for pool in pools):
                 return True
 
     def shutdown(self) -> None:
-        self.main.shutdown()
-        self.sends.shutdown()
+        for pool in (self.declares, self.main, self.sends):
+            pool.shutdown()
         self._steps.shutdown(wait=True)

@@ -25,15 +25,28 @@ class Directory:
         self.runbook = runbook
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Any]] = {}
+        self._loading: dict[str, threading.Lock] = {}  # one per key: a few, never forgotten
 
-    def _cached(self, key: str, load: Any, seconds: float = CACHE_SECONDS) -> Any:
+    def _fresh(self, key: str, seconds: float) -> tuple[bool, Any]:
         with self._lock:
             hit = self._cache.get(key)
-            if hit and time.monotonic() - hit[0] < seconds:
-                return hit[1]
-        value = load()
+            return (True, hit[1]) if hit and time.monotonic() - hit[0] < seconds else (False, None)
+
+    def _cached(self, key: str, load: Any, seconds: float = CACHE_SECONDS) -> Any:
+        """The cached value, else one load shared by every caller waiting for it: a burst of
+        declares on a cold cache makes one users.list, not one each (Tier 2: 20 a minute)."""
+        found, value = self._fresh(key, seconds)
+        if found:
+            return value
         with self._lock:
-            self._cache[key] = (time.monotonic(), value)
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            found, value = self._fresh(key, seconds)  # loaded while we waited
+            if found:
+                return value
+            value = load()
+            with self._lock:
+                self._cache[key] = (time.monotonic(), value)
         return value
 
     def bot_user_id(self) -> str:

@@ -56,6 +56,9 @@ class Worker(Protocol):
     def coalesce(self, key: Hashable, job: Job) -> None:
         """Like submit, but dropped while an identical refresh for ``key`` is queued."""
 
+    def declare(self, key: Hashable, job: Job) -> None:
+        """A declare: like submit, on a lane of its own sized for a burst of declares."""
+
     def send(self, channel: str, job: Job) -> None:
         """A post to a paced channel: one queue (and at most one thread) per channel."""
 

@@ -15,9 +15,11 @@ Reply = Callable[[str], Any]
 OOPS = "Something went wrong on Firebreak's side; it is logged. Try again in a moment."
 
 
-def in_background(deps: SlackDeps, key: Hashable, reply: Reply, job: Callable[[], object]) -> None:
-    """Queue ``job`` behind earlier work on the same key; its errors become a reply to the user.
-    What the job returns is dropped."""
+def in_background(
+    deps: SlackDeps, key: Hashable, reply: Reply, job: Callable[[], object], declare: bool = False
+) -> None:
+    """Queue ``job`` behind earlier work on the same key (on the declare lane if ``declare``);
+    its errors become a reply to the user. What the job returns is dropped."""
 
     def run() -> None:
         try:
@@ -28,7 +30,7 @@ def in_background(deps: SlackDeps, key: Hashable, reply: Reply, job: Callable[[]
             log.exception("background job %r failed", key)
             reply(OOPS)
 
-    deps.worker.submit(key, run)
+    (deps.worker.declare if declare else deps.worker.submit)(key, run)
 
 
 def quiet(_: str) -> None:
@@ -70,9 +72,9 @@ def ephemeral_responder(respond: Any) -> Reply:
 
 
 def declare_in_background(deps: SlackDeps, request: DeclareRequest, reply: Reply) -> None:
-    """Declare off Bolt's pool and tell the declarer where the incident is. Declares of one
-    person and title queue behind each other (a double submit finds the first); others run
-    side by side."""
+    """Declare off Bolt's pool, on the declare lane, and tell the declarer where the incident
+    is. Declares of one person and title queue behind each other (a double submit finds the
+    first); others run side by side."""
 
     def job() -> None:
         result = deps.declaring.declare(request)
@@ -80,7 +82,7 @@ def declare_in_background(deps: SlackDeps, request: DeclareRequest, reply: Reply
         reply(declared_message(inc.ref, inc.channel_id, result.created, result.resumed))
 
     key = ("declare", request.declared_by, request.request_key or request.title.strip().lower())
-    in_background(deps, key, reply, job)
+    in_background(deps, key, reply, job, declare=True)
 
 
 def declared_message(ref: str, channel_id: str | None, created: bool, resumed: bool = False) -> str:
