@@ -60,7 +60,7 @@ def test_per_incident_setup_locks_are_forgotten(rig: Rig) -> None:
 
 def test_the_declare_steps_pool_stops_with_the_bot(rig: Rig) -> None:
     worker = rig.bot.services.worker
-    assert worker.run_all([lambda: None]) == []
+    assert worker.run_all([lambda: None, lambda: None]) == []
     rig.bot.stop()
     with pytest.raises(RuntimeError, match="shutdown"):
-        worker.run_all([lambda: None])
+        worker.run_all([lambda: None, lambda: None])

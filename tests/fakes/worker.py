@@ -1,6 +1,6 @@
 """A synchronous :class:`bot.usecases.ports.Worker`: every job runs now, on the caller's thread.
 
-``submit``/``coalesce``/``send`` run the job at once (so a coalesced refresh is never dropped:
+``submit``/``coalesce``/``declare``/``send`` run the job at once (so a coalesced refresh is never dropped:
 nothing is ever queued). As in the threaded worker, a failing background job does not fail its
 caller: its error is kept in ``errors`` (the real one logs it), for a test to assert on.
 ``run_all`` runs the jobs in order and returns their errors. ``log`` records the key of every
@@ -33,6 +33,9 @@ class SyncWorker:
 
     def coalesce(self, key: Hashable, job: Job) -> None:
         self._run("coalesce", key, job)
+
+    def declare(self, key: Hashable, job: Job) -> None:
+        self._run("declare", key, job)
 
     def send(self, channel: str, job: Job) -> None:
         self._run("send", channel, job)
