@@ -135,7 +135,7 @@ class SlackPublisher:
         stakeholders = snap.incident.announcement_channel
         if stakeholders:
             public = not snap.incident.private
-            message, blocks = self.cards.human_update(snap, author, text, public=public)
+            message, blocks = self.cards.human_update(snap, author, text, public=public, outside=True)
             self.post(stakeholders, message, blocks)
 
     def post_notice(self, snap: Snapshot, text: str, stakeholders: bool = False) -> None:
@@ -143,7 +143,7 @@ class SlackPublisher:
         self.post(self._channel(snap), message, blocks)
         target = snap.incident.announcement_channel
         if stakeholders and target:
-            message, blocks = self.cards.notice(snap, text, public=not snap.incident.private)
+            message, blocks = self.cards.notice(snap, text, public=not snap.incident.private, outside=True)
             self.post(target, message, blocks)
 
     @staticmethod

@@ -25,6 +25,22 @@ class Cards:
         sev = self.runbook.severities[inc.severity]
         return f"{drill_prefix(inc.drill)}{inc.ref} · {sev.label} · {inc.title}"
 
+    def identity(self, inc: Incident) -> str:
+        """Which incident a post outside its channel is about: number, severity, title (unless
+        private) and a link (unless private)."""
+        sev = self.runbook.severities[inc.severity]
+        if inc.private:
+            return f"{drill_prefix(inc.drill)}{inc.ref} · {sev.label} · private incident"
+        link = f" · <#{inc.channel_id}>" if inc.channel_id else ""
+        return f"{drill_prefix(inc.drill)}{inc.ref} · {sev.label} · {escape(truncate(inc.title, 150))}{link}"
+
+    def description(self, inc: Incident) -> str | None:
+        """What the declarer wrote in the form, quoted; None when nothing was written."""
+        if not inc.description.strip():
+            return None
+        quoted = "\n".join(f">{line}" for line in escape(truncate(inc.description, 2500)).splitlines())
+        return f"*What is happening*\n{quoted}"
+
     def state_line(self, snap: Snapshot) -> str:
         inc = snap.incident
         done, total = snap.progress
@@ -45,6 +61,9 @@ class Cards:
         blocks: list[Block] = [
             {"type": "header", "text": plain(f"{drill_prefix(inc.drill)}Roles · {inc.ref}")},
         ]
+        described = self.description(inc)
+        if described:
+            blocks.append(section(described))
         takes = []
         for key in keys:
             holder = snap.roles.get(key)
@@ -130,6 +149,9 @@ class Cards:
             text = f"{drill}{sev.emoji} {sev.label} incident: {escape(inc.title)}"
             link = f"<#{channel_id}>" if channel_id else "(channel being created)"
             detail = f"IC: {ic} · Channel: {link}"
+            described = self.description(inc)
+            if described:
+                detail += f"\n{described}"
             if inc.summary:
                 detail += f"\n*Latest:* {escape(truncate(inc.summary, 1500))}"
         blocks = [
@@ -138,7 +160,10 @@ class Cards:
         ]
         return truncate(text, 3000), blocks
 
-    def human_update(self, snap: Snapshot, author: str, text: str, public: bool) -> tuple[str, list[Block]]:
+    def human_update(
+        self, snap: Snapshot, author: str, text: str, public: bool, outside: bool = False
+    ) -> tuple[str, list[Block]]:
+        """A human update; ``outside`` the incident channel it names the incident first."""
         inc = snap.incident
         sev = self.runbook.severities[inc.severity]
         if public:
@@ -147,14 +172,20 @@ class Cards:
         else:
             title = f"📣 {drill_prefix(inc.drill)}Update on private incident {inc.ref} ({sev.label} · {inc.status.label})"
             body = "Details are in the incident channel."
-        blocks = [section(f"*{title}*\n{body}"), context(self.state_line(snap))]
+        about = f"\n{self.identity(inc)}" if outside else ""
+        blocks = [section(f"*{title}*{about}\n{body}"), context(self.state_line(snap))]
         fallback = f"Update on {inc.ref}: {escape(text)}" if public else title
         return truncate(fallback, 3000), blocks
 
-    def notice(self, snap: Snapshot, text: str, public: bool) -> tuple[str, list[Block]]:
+    def notice(
+        self, snap: Snapshot, text: str, public: bool, outside: bool = False
+    ) -> tuple[str, list[Block]]:
+        """A one-line change; ``outside`` the incident channel it names the incident first."""
         inc = snap.incident
-        shown = drill_prefix(inc.drill) + (text if public else f"{inc.ref} (private incident) changed.")
-        return truncate(shown, 3000), [section(shown), context(self.state_line(snap))]
+        said = text if public else f"{inc.ref} (private incident) changed."
+        shown = f"*{self.identity(inc)}*\n{said}" if outside else drill_prefix(inc.drill) + said
+        fallback = f"{drill_prefix(inc.drill)}{inc.ref}: {said}" if outside else shown
+        return truncate(fallback, 3000), [section(shown), context(self.state_line(snap))]
 
     # ephemeral answers ----------------------------------------------------------------
     def status(self, snap: Snapshot, timeline: list[str]) -> list[Block]:
@@ -167,6 +198,9 @@ class Cards:
             self.state_line(snap),
             f"Declared {self.time(inc.declared_at)} by <@{inc.declared_by}> · Roles: {roles}",
         ]
+        described = self.description(inc)
+        if described:
+            lines.append(described)
         if inc.summary:
             lines.append(f"*Latest update* ({self.time(inc.summary_at)}): {escape(inc.summary)}")
         missing = inc.missing_steps()
