@@ -257,3 +257,15 @@ def test_severity_change_and_mitigation_replan_the_cadence(rig: Rig) -> None:
     assert f"next update due {due}" in rig.card(inc.channel_id, checklist_ts)
     rig.command("ana", "mitigated", channel=inc.channel_id)
     assert deadlines(rig).next_update_due(inc.id) == rig.clock.now() + timedelta(hours=4)
+
+
+def test_a_private_incidents_escalation_adds_its_people_to_the_channel(rig: Rig) -> None:
+    inc = declare(rig, text="declare p0 Keys leaked --private")
+    assert inc.private and inc.channel_id
+    manager = rig.ids["eng-manager"]
+    assert manager not in rig.fake.channel(inc.channel_id)["members"]
+    run_until(rig, minutes=16)
+    assert manager in rig.fake.channel(inc.channel_id)["members"]
+    (dm,) = [message_text(m) for m in rig.fake.dms(manager) if "Escalation" in message_text(m)]
+    assert "added to the private channel" in dm and " and join " not in dm
+    assert "Keys leaked" not in dm

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.harness import Rig, click, current, declare, timeline_kinds
+from tests.harness import Rig, click, current, declare, message_text, timeline_kinds
 from tests.test_e2e_checklist import click_as_shown
 
 
@@ -120,3 +120,17 @@ def test_two_people_taking_one_role_at_once_one_gets_it(rig: Rig) -> None:
     holder = rig.bot.services.stores.incidents.roles(inc.id)["scribe"].user_id
     loser = "cara" if holder == rig.ids["ben"] else "ben"
     assert any("already is Scribe" in r for r in rig.replies_to(loser))
+
+
+def test_a_person_given_a_role_is_invited_and_told(rig: Rig) -> None:
+    inc = current(rig, declare(rig))
+    assert inc.channel_id and inc.roles_ts
+    cto = rig.ids["cto"]
+    assert cto not in rig.fake.channel(inc.channel_id)["members"]
+    rig.command("ana", f"role comms <@{cto}|cto>", channel=inc.channel_id)
+    assert cto in rig.fake.channel(inc.channel_id)["members"]
+    told = [message_text(m) for m in rig.fake.messages(inc.channel_id)]
+    assert any(f"<@{cto}> is now Communications Lead, assigned by <@{rig.ids['ana']}>" in t for t in told)
+    dev = rig.ids["dev"]
+    click(rig, "ana", inc, inc.roles_ts, "role-assign:scribe", value=dev)  # the Hand to… picker
+    assert dev in rig.fake.channel(inc.channel_id)["members"]

@@ -100,6 +100,13 @@ class Deadlines:
             entries = self._fire(deadline_id, now, people)
         if entries is None:
             return False
+        incident = self.ctx.stores.incidents.get(row.incident_id)
+        if row.kind == "escalation" and incident.private and not incident.drill and incident.channel_id and people:
+            # a private channel cannot be joined: the people an escalation reaches are added to it
+            try:
+                self.ctx.publisher.invite(incident.channel_id, people, [])
+            except Exception:
+                log.exception("could not add the escalation's people to %s", incident.ref)
         for entry in entries:
             self.outbox.enqueue(entry)
         if row.kind == "update":  # the cards show the next due time: refresh those that exist
