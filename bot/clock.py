@@ -35,3 +35,7 @@ class FakeClock:
     def set(self, when: datetime) -> None:
         with self._lock:
             self._now = when
+
+    def timestamp(self) -> float:
+        """Now in POSIX seconds, for code that reads a float clock (the fake Slack's)."""
+        return self.now().timestamp()

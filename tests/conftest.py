@@ -1,4 +1,9 @@
-"""Shared fixtures: a fake clock, the local fake Slack, and the rig joining it to the real bot."""
+"""Shared fixtures: a fake clock, the local fake Slack, and the rig joining it to the real bot.
+
+By default the fake enforces Slack's rate limits and the bot paces its posts as in production.
+A test that checks neither may be marked ``unpaced`` (``pytestmark = pytest.mark.unpaced`` for a
+module): the fake then has no rate limits and the bot's waits are noted, not spent, so an hour
+of incident runs in a fraction of a second."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.fakeslack import FakeSlack
-from tests.harness import Rig, make_settings, seed, start_bot
+from tests.harness import Rig, make_settings, pacer, seed, start_bot
 
 
 @pytest.fixture
@@ -18,18 +23,25 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
+def paced(request: pytest.FixtureRequest) -> bool:
+    """Slack's rate limits and the bot's real pacing, unless the test is marked ``unpaced``."""
+    return request.node.get_closest_marker("unpaced") is None
+
+
+@pytest.fixture
+def fake_slack(paced: bool) -> Iterator[FakeSlack]:
+    fake = FakeSlack(rate_limits=paced).start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
-def rig(fake_slack: FakeSlack, clock: FakeClock, tmp_path: Path) -> Iterator[Rig]:
+def rig(fake_slack: FakeSlack, clock: FakeClock, tmp_path: Path, paced: bool) -> Iterator[Rig]:
     ids = seed(fake_slack)
     settings = make_settings(fake_slack, tmp_path, ids["#incidents"])
-    bot = start_bot(fake_slack, settings, clock)
-    rig = Rig(fake_slack, bot, clock, ids, tmp_path)
+    waits: list[float] = []
+    bot = start_bot(fake_slack, settings, clock, pacer(paced, waits))
+    rig = Rig(fake_slack, bot, clock, ids, tmp_path, waits)
     yield rig
     rig.settle()
     bot.stop()

@@ -13,6 +13,9 @@ from bot.config import Settings
 from bot.domain.models import Incident
 from bot.fakeslack import DeliveryResult, FakeSlack
 from bot.runtime.bot import Bot
+from bot.slack.outbox_transport import EVENT_TYPE
+from bot.slack.web_api import ChannelPacer
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 RUNBOOKS = REPO / "runbooks"
@@ -39,6 +42,7 @@ class Rig:
     clock: FakeClock
     ids: dict[str, str]
     tmp: Path
+    waits: list[float] = field(default_factory=list)  # what the bot's Web API gateway waited
     extra_env: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -105,8 +109,25 @@ def make_settings(fake: FakeSlack, tmp: Path, stakeholders: str | None, **overri
     return Settings(_env_file=None, **env)  # type: ignore[call-arg]
 
 
-def start_bot(fake: FakeSlack, settings: Settings, clock: FakeClock) -> Bot:
-    bot = Bot(settings, clock)
+def pacer(paced: bool, waits: list[float]) -> ChannelPacer:
+    """The bot's pacer in a test. Every wait of its Web API gateway (a channel's next slot, a
+    Retry-After, a retry's backoff) is noted in ``waits``. Paced, it is spent as in production
+    (about one post a second per channel); unpaced (a fake Slack without rate limits), no post is
+    held back and no wait is spent."""
+    if not paced:
+        return ChannelPacer(per_second=1000, burst=1000, sleep=waits.append)
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    return ChannelPacer(sleep=sleep)
+
+
+def start_bot(
+    fake: FakeSlack, settings: Settings, clock: FakeClock, pacer: ChannelPacer | None = None
+) -> Bot:
+    bot = Bot(settings, clock, pacer)
     server = bot.serve_http(host="127.0.0.1", port=0)
     fake.set_request_url(server.url + "/slack/events")
     return bot
@@ -147,17 +168,33 @@ def item_line(card: str, text: str) -> str:
     return lines[0]
 
 
+def clock_messages(fake: FakeSlack, channel: str, word: str = "") -> list[str]:
+    """Texts of the clock's messages (those carrying Firebreak deadline metadata) in a channel."""
+    texts = [
+        message_text(m)
+        for m in fake.messages(channel)
+        if (m.get("metadata") or {}).get("event_type") == EVENT_TYPE
+    ]
+    return [text for text in texts if word in text]
+
+
+def dm_texts(rig: Rig, user: str, word: str) -> list[str]:
+    """Texts of the bot's DMs to a person that contain ``word``."""
+    return [text for text in (message_text(m) for m in rig.fake.dms(rig.ids[user])) if word in text]
+
+
 def timeline_kinds(rig: Rig, incident: Incident) -> list[str]:
     return [e.kind for e in rig.bot.services.stores.incidents.timeline(incident.id)]
 
 
-def wait_for(rig: Rig, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Wait for work done on Bolt's threads rather than the worker (e.g. views.open after an ack):
-    re-check on every change of the fake workspace; no sleeping."""
-    deadline = time.monotonic() + timeout
-    version = rig.fake.version
-    while not (found := predicate()):
-        left = deadline - time.monotonic()
-        assert left > 0, "timed out waiting for Slack to change"
-        version = rig.fake.wait_for_change(version, left)
-    return found
+def wait_for(rig: Rig, predicate: Callable[[], Any], timeout: float = 10.0, settle: bool = False) -> Any:
+    """Wait for work done on Bolt's threads rather than the worker (e.g. views.open after an ack,
+    or an event listener: Bolt acks an event before the listener queues its work). ``settle``:
+    let the worker finish before each check, so that the work the listener queued is done too."""
+
+    def check() -> Any:
+        if settle:
+            rig.settle()
+        return predicate()
+
+    return wait_until(check, timeout, fake=rig.fake)

@@ -1,15 +1,13 @@
 """Helpers for the record tests (timeline, follow-ups, postmortem): posting without an event,
-and waiting for event listeners.
+counting captures, clicking an ephemeral message.
 
 Bolt acks an event before its listener runs (the listener runs on Bolt's pool), so after a
-delivery the work may not be queued yet: ``until`` re-checks the outcome, settling the worker
-each time. It waits for the bot's threads, never for a deadline (the clock is fake).
+delivery the work may not be queued yet: wait for the outcome with
+``wait_for(rig, check, settle=True)`` (tests/harness.py).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 from bot.fakeslack import DeliveryResult, payloads
@@ -24,16 +22,6 @@ def say(rig: Rig, user: str, channel: str, text: str, thread_ts: str | None = No
         return rig.fake.post_as_user(rig.ids[user], channel, text, thread_ts=thread_ts)
     finally:
         rig.fake.set_request_url(url)
-
-
-def until(rig: Rig, check: Callable[[], bool], timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while True:
-        rig.settle()
-        if check():
-            return
-        assert time.monotonic() < end, "the bot did not get there in time"
-        time.sleep(0.01)
 
 
 def captures(rig: Rig, incident_id: int, ts: str) -> int:

@@ -22,6 +22,9 @@ from bot.store.deadlines import DeadlineStore
 from bot.usecases.declare import DeclareRequest
 from tests.harness import REPO, make_settings, seed
 
+# The fake without Slack's rate limits: the child bot's pacer is fast, and no 429 is to be waited out.
+pytestmark = pytest.mark.unpaced
+
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 # One bot process: wake up at the given (fake) time, as after a restart, and send what is due;

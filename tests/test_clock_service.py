@@ -5,35 +5,21 @@ called, as APScheduler would at that moment."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from bot.domain.models import Incident
-from bot.fakeslack import FakeSlack
 from bot.runtime.scheduler import DeadlineScheduler
 from bot.slack import ids
-from bot.slack.outbox_transport import EVENT_TYPE
-from bot.slack.web_api import ChannelPacer
 from bot.store.deadlines import DeadlineStore
 from bot.usecases.deadlines import Deadlines
-from tests.harness import Rig, click, current, declare, message_text, wait_for
+from tests.harness import Rig, click, clock_messages, current, declare, message_text, wait_for
 
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    """Without Slack's per-channel rate limit, so that an hour of incident runs in seconds
-    (pacing and 429s are the notifier's tests' and the bench's business)."""
-    fake = FakeSlack(rate_limits=False).start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(autouse=True)
-def fast_pacing(rig: Rig) -> None:
-    rig.bot.services.slack.api.pacer = ChannelPacer(per_second=1000, burst=1000)
+# Without Slack's per-channel rate limit, so that an hour of incident runs in seconds (pacing
+# and 429s are tests/test_pacing.py's, the fake's own tests' and the bench's business).
+pytestmark = pytest.mark.unpaced
 
 
 def scheduler(rig: Rig) -> DeadlineScheduler:
@@ -63,17 +49,6 @@ def bot_messages(rig: Rig, channel: str) -> list[dict[str, Any]]:
     return [m for m in rig.fake.messages(channel) if m.get("user") == rig.fake.bot_user_id]
 
 
-def clock_messages(rig: Rig, channel: str, word: str = "") -> list[str]:
-    """Texts of the clock's messages (those carrying Firebreak deadline metadata) in a channel."""
-    out = []
-    for message in rig.fake.messages(channel):
-        if (message.get("metadata") or {}).get("event_type") == EVENT_TYPE:
-            text = message_text(message)
-            if word in text:
-                out.append(text)
-    return out
-
-
 def take_ic(rig: Rig, incident: Incident, user: str = "ben") -> None:
     rig.command(user, f"role incident_commander <@{rig.ids[user]}>", channel=incident.channel_id or "")
 
@@ -82,22 +57,22 @@ def test_p0_status_updates_on_cadence_in_both_channels(rig: Rig) -> None:
     inc = declare(rig)
     assert inc.channel_id
     run_until(rig, minutes=25)
-    nudges = clock_messages(rig, inc.channel_id, "next status update")
+    nudges = clock_messages(rig.fake, inc.channel_id, "next status update")
     assert len(nudges) == 1 and "10:30" in nudges[0]
     run_until(rig, minutes=6)
-    updates = clock_messages(rig, inc.channel_id, "Status update")
+    updates = clock_messages(rig.fake, inc.channel_id, "Status update")
     assert len(updates) == 1
     text = updates[0]
     assert "Checkout returns 500s" in text and "P0 Critical" in text and "Investigating" in text
     assert "No new information from the responders since 10:00" in text
     assert "Next update due 11:00" in text and "checklist" in text.lower()
-    stakeholder = clock_messages(rig, rig.stakeholders, "Update on INC-")
+    stakeholder = clock_messages(rig.fake, rig.stakeholders, "Update on INC-")
     assert len(stakeholder) == 1 and "Next update by 11:00" in stakeholder[0]
     # the announcement (and the pinned checklist) now say when the next update is due
     announcement = current(rig, inc).announcement_ts
     assert announcement and "next update due 11:00" in rig.card(rig.stakeholders, announcement)
     run_until(rig, minutes=30)
-    assert len(clock_messages(rig, inc.channel_id, "Status update")) == 2
+    assert len(clock_messages(rig.fake, inc.channel_id, "Status update")) == 2
 
 
 def test_a_human_update_resets_the_cadence(rig: Rig) -> None:
@@ -107,7 +82,7 @@ def test_a_human_update_resets_the_cadence(rig: Rig) -> None:
     rig.command("ana", "update Rolled back the deploy <!channel>", channel=inc.channel_id)
     assert deadlines(rig).next_update_due(inc.id) == rig.clock.now() + timedelta(minutes=30)
     run_until(rig, minutes=31)
-    updates = clock_messages(rig, inc.channel_id, "Status update")
+    updates = clock_messages(rig.fake, inc.channel_id, "Status update")
     assert len(updates) == 1
     assert "Rolled back the deploy &lt;!channel&gt;" in updates[0]  # escaped: never a live mention
     assert "<!channel>" not in updates[0]
@@ -137,7 +112,7 @@ def test_unacknowledged_escalation_climbs_to_the_next_rung(rig: Rig) -> None:
     inc = declare(rig)
     assert inc.channel_id
     run_until(rig, minutes=31)
-    rungs = [m for m in clock_messages(rig, inc.channel_id, "Escalation") if "Commander" in m]
+    rungs = [m for m in clock_messages(rig.fake, inc.channel_id, "Escalation") if "Commander" in m]
     assert len(rungs) == 2 and "rung 2" in rungs[1]
     dms = [m for m in rig.fake.dms(rig.ids["eng-manager"]) if "Commander" in message_text(m)]
     assert len(dms) == 2  # as oncall-manager, then as engineering-manager
@@ -149,14 +124,14 @@ def test_taking_ic_cancels_the_no_commander_escalation(rig: Rig) -> None:
     run_until(rig, minutes=5)
     take_ic(rig, inc)
     run_until(rig, minutes=20)
-    assert not [m for m in clock_messages(rig, inc.channel_id, "Escalation") if "Commander" in m]
+    assert not [m for m in clock_messages(rig.fake, inc.channel_id, "Escalation") if "Commander" in m]
 
 
 def test_drill_never_notifies_real_contacts(rig: Rig) -> None:
     inc = declare(rig, text="declare p0 Fire drill --drill")
     assert inc.drill and inc.channel_id
     run_until(rig, minutes=16)
-    escalation = clock_messages(rig, inc.channel_id, "Escalation")
+    escalation = clock_messages(rig.fake, inc.channel_id, "Escalation")
     assert len(escalation) == 1 and "DRILL" in escalation[0]
     assert rig.fake.dms(rig.ids["eng-manager"]) == []
 
@@ -188,7 +163,7 @@ def test_resolve_cancels_everything_and_posts_a_final_update(rig: Rig) -> None:
     run_until(rig, minutes=10)
     rig.command("ana", "resolve Rolled back", channel=inc.channel_id)
     run_until(rig, minutes=1)
-    final = clock_messages(rig, rig.stakeholders, "Final update")
+    final = clock_messages(rig.fake, rig.stakeholders, "Final update")
     assert len(final) == 1 and "Rolled back" in final[0]
     before = len(rig.fake.calls_to("chat.postMessage"))
     run_until(rig, hours=3)
@@ -204,11 +179,11 @@ def test_slack_failures_are_retried_later_not_dropped(rig: Rig) -> None:
     # the client's own retries (429/5xx) are spent; Slack keeps failing: the outbox retries later
     rig.fake.inject("chat.postMessage", "error", times=10_000, error="fatal_error")
     run_until(rig, minutes=1)
-    assert clock_messages(rig, inc.channel_id, "Status update") == []
+    assert clock_messages(rig.fake, inc.channel_id, "Status update") == []
     rig.fake.clear_faults()
     run_until(rig, minutes=2)
-    assert len(clock_messages(rig, inc.channel_id, "Status update")) == 1
-    assert len(clock_messages(rig, rig.stakeholders, "Update on INC-")) == 1
+    assert len(clock_messages(rig.fake, inc.channel_id, "Status update")) == 1
+    assert len(clock_messages(rig.fake, rig.stakeholders, "Update on INC-")) == 1
 
 
 def test_a_message_already_in_slack_is_not_posted_again(rig: Rig) -> None:
@@ -223,15 +198,15 @@ def test_a_message_already_in_slack_is_not_posted_again(rig: Rig) -> None:
     store.mark_sent = lambda *a, **k: None  # type: ignore[method-assign]  # "dies" before the write
     run_until(rig, minutes=1)
     store.mark_sent = real_mark_sent  # type: ignore[method-assign]
-    assert len(clock_messages(rig, inc.channel_id, "Status update")) == 1
+    assert len(clock_messages(rig.fake, inc.channel_id, "Status update")) == 1
     pending = [store.entry(i) for i, _ in store.outbox_due_ids(rig.clock.now() + timedelta(hours=1))]
     assert {e.step for e in pending} >= {"incident", "stakeholders"}
     assert all(e.attempts == 1 for e in pending)
     store.retry_now(rig.clock.now())
     for entry in pending:
         assert entry.id is not None and sender.deliver(entry.id)
-    assert len(clock_messages(rig, inc.channel_id, "Status update")) == 1
-    assert len(clock_messages(rig, rig.stakeholders, "Update on INC-")) == 1
+    assert len(clock_messages(rig.fake, inc.channel_id, "Status update")) == 1
+    assert len(clock_messages(rig.fake, rig.stakeholders, "Update on INC-")) == 1
     assert all(e.state == "sent" for e in store.outbox(pending[0].deadline_id or 0))
 
 
@@ -239,7 +214,7 @@ def test_overdue_item_reminds_its_owner(rig: Rig) -> None:
     inc = declare(rig)
     assert inc.channel_id
     run_until(rig, minutes=16)
-    reminders = clock_messages(rig, inc.channel_id, "was due 10:15")
+    reminders = clock_messages(rig.fake, inc.channel_id, "was due 10:15")
     texts = " ".join(reminders)
     assert "Severity confirmed" in texts and "Stakeholders notified" in texts
     assert f"<@{rig.ids['ana']}>" in texts  # the declarer holds IC; nobody holds Communications Lead

@@ -6,34 +6,17 @@ End to end with the rig (real bot, fake Slack, fake clock): firing is driven by 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from bot.domain.models import OutboxEntry
-from bot.fakeslack import FakeSlack
 from bot.slack import ids
-from bot.slack.web_api import ChannelPacer
-from tests.harness import Rig, click, current, declare, message_text, wait_for
-from tests.test_clock_service import clock_messages, deadline_clock, deadlines, run_until, scheduler
+from tests.harness import Rig, click, clock_messages, current, declare, dm_texts, message_text, wait_for
+from tests.test_clock_service import deadline_clock, deadlines, run_until, scheduler
 
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack(rate_limits=False).start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(autouse=True)
-def fast_pacing(rig: Rig) -> None:
-    rig.bot.services.slack.api.pacer = ChannelPacer(per_second=1000, burst=1000)
-
-
-def dm_texts(rig: Rig, user: str, word: str) -> list[str]:
-    return [m.get("text", "") for m in rig.fake.dms(rig.ids[user]) if word in m.get("text", "")]
+pytestmark = pytest.mark.unpaced  # as tests/test_clock_service.py
 
 
 # 1. a half-done declare (no incident channel yet) must not use up its deadlines ------------
@@ -54,8 +37,8 @@ def test_a_deadline_of_an_incident_without_a_channel_is_not_spent(rig: Rig) -> N
     assert channel
     scheduler(rig).run_due_now()
     rig.settle()
-    assert len(clock_messages(rig, channel, "Status update")) == 1
-    assert len(clock_messages(rig, rig.stakeholders, "Update on INC-")) == 1
+    assert len(clock_messages(rig.fake, channel, "Status update")) == 1
+    assert len(clock_messages(rig.fake, rig.stakeholders, "Update on INC-")) == 1
 
 
 # 5. a 500 or a timeout after Slack stored the message: the outbox's client must not re-post -----
@@ -69,12 +52,12 @@ def test_a_post_that_times_out_after_slack_stored_it_is_not_doubled(rig: Rig) ->
     rig.fake.inject("chat.postMessage", "timeout", times=1, seconds=2)
     run_until(rig, minutes=1)
     # Slack has the message though the bot saw a timeout (wait for the fake, not a deadline)
-    wait_for(rig, lambda: len(clock_messages(rig, inc.channel_id or "", "Status update"))
-             + len(clock_messages(rig, rig.stakeholders, "Update on INC-")) >= 2)  # fmt: skip
+    wait_for(rig, lambda: len(clock_messages(rig.fake, inc.channel_id or "", "Status update"))
+             + len(clock_messages(rig.fake, rig.stakeholders, "Update on INC-")) >= 2)  # fmt: skip
     run_until(rig, minutes=2)  # the outbox's own retry (backoff 15 s) finds it in the history
     rig.settle()
-    assert len(clock_messages(rig, inc.channel_id, "Status update")) == 1
-    assert len(clock_messages(rig, rig.stakeholders, "Update on INC-")) == 1
+    assert len(clock_messages(rig.fake, inc.channel_id, "Status update")) == 1
+    assert len(clock_messages(rig.fake, rig.stakeholders, "Update on INC-")) == 1
     assert all(
         e.state == "sent" for r in deadlines(rig).rows(inc.id) for e in deadlines(rig).outbox(r.id or 0)
     )
@@ -87,7 +70,7 @@ def test_snoozing_from_a_stale_nudge_is_refused(rig: Rig) -> None:
     run_until(rig, minutes=26)
     old_nudge = next(m for m in rig.fake.messages(inc.channel_id) if "next status update" in message_text(m))
     run_until(rig, minutes=30)  # the 10:30 update went out; the 11:00 one is pending now
-    assert len(clock_messages(rig, inc.channel_id, "Status update")) == 1
+    assert len(clock_messages(rig.fake, inc.channel_id, "Status update")) == 1
     due = deadlines(rig).next_update_due(inc.id)
     assert due == inc.declared_at + timedelta(minutes=60)
     click(rig, "ana", inc, old_nudge["ts"], f"{ids.SNOOZE}15")
@@ -123,7 +106,7 @@ def test_a_followup_done_while_its_reminder_is_being_built_is_not_reminded(rig: 
     scheduler(rig).run_due_now()
     rig.settle()
     assert dm_texts(rig, "cara", "overdue") == []
-    assert clock_messages(rig, inc.channel_id, "is overdue") == []
+    assert clock_messages(rig.fake, inc.channel_id, "is overdue") == []
     assert deadlines(rig).get(row.id or 0).state in ("met", "cancelled")
 
 

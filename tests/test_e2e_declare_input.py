@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.fakeslack import payloads
 from tests.harness import Rig, current, declare, message_text, message_texts, wait_for
+
+# Checks no pacing: without Slack's rate limits, the bot's waits noted, not spent (tests/conftest.py).
+pytestmark = pytest.mark.unpaced
 
 SEVERITY_HELP = ("p0", "p1", "p2", "p3", "critical")
 

@@ -8,6 +8,9 @@ import pytest
 
 from tests.harness import Rig, current, declare, message_text
 
+# Checks no pacing: without Slack's rate limits, the bot's waits noted, not spent (tests/conftest.py).
+pytestmark = pytest.mark.unpaced
+
 STEPS = [
     "conversations.create",
     "conversations.setTopic",
@@ -40,6 +43,7 @@ def test_a_transient_failure_on_any_step_is_retried(rig: Rig, method: str, fault
     assert_complete(rig)
     failed = [c for c in rig.fake.calls_to(method) if not c.ok]
     assert failed, f"the fault on {method} was not hit"
+    assert len(rig.waits) == len(failed), "each failure is waited out (Retry-After, backoff) before the retry"
 
 
 def test_a_declare_that_fails_half_way_is_kept_and_resumed(rig: Rig) -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.harness import Rig, checklist, click, current, declare, item_line, message_text, timeline_kinds
+
+# Checks no pacing: without Slack's rate limits, the bot's waits noted, not spent (tests/conftest.py).
+pytestmark = pytest.mark.unpaced
 
 
 def texts(rig: Rig, channel: str) -> list[str]:

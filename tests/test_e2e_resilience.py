@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.harness import Rig, current, declare
+
+# Checks no pacing: without Slack's rate limits, the bot's waits noted, not spent (tests/conftest.py).
+pytestmark = pytest.mark.unpaced
 
 
 def test_a_failed_resolve_notice_still_drafts_the_postmortem(rig: Rig) -> None:

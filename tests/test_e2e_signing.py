@@ -10,11 +10,13 @@ from tests.harness import Rig
 
 
 def declare_body(rig: Rig) -> bytes:
+    """The body of a /incident declare, with a trigger_id and a response_url the fake honours."""
     ws = rig.fake.ws
+    trigger, response_url = rig.fake._trigger_and_url(rig.ids["ana"], rig.ids["#general"])
     with ws.cond:
         channel = ws.find_channel(rig.ids["#general"], visible=False)
         fields = payloads.slash_command(ws, rig.ids["ana"], channel, "/incident", "declare p0 Checkout down",
-                                        ws.new_trigger(rig.ids["ana"]), "http://127.0.0.1:1/response/x")  # fmt: skip
+                                        trigger, response_url)  # fmt: skip
     return urlencode(fields).encode()
 
 

@@ -11,6 +11,9 @@ from bot.domain.followups import FollowUp, due_date, parse_followup
 from tests.harness import Rig, declare, message_text
 from tests.record_helpers import click_ephemeral
 
+# Checks no pacing: without Slack's rate limits, the bot's waits noted, not spent (tests/conftest.py).
+pytestmark = pytest.mark.unpaced
+
 DONE = "followup-done:"
 
 

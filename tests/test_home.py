@@ -8,8 +8,7 @@ from bot.domain.models import Incident, RoleAssignment, Snapshot, Status
 from bot.runbooks import load_runbook
 from bot.slack.cards.home import MAX_BLOCKS, home_blocks
 from bot.slack.cards.incident import Cards
-from tests.harness import RUNBOOKS, Rig, current, declare, message_text
-from tests.record_helpers import until
+from tests.harness import RUNBOOKS, Rig, current, declare, message_text, wait_for
 
 
 def home_text(rig: Rig, user: str) -> str:
@@ -21,7 +20,7 @@ def test_home_shows_open_and_resolved_incidents_and_follows_changes(rig: Rig) ->
     first = current(rig, declare(rig, text="declare p0 Checkout returns 500s"))
     assert first.channel_id
     rig.fake.open_home(rig.ids["ben"])
-    until(rig, lambda: "INC-1" in home_text(rig, "ben"))
+    wait_for(rig, lambda: "INC-1" in home_text(rig, "ben"), settle=True)
     text = home_text(rig, "ben")
     assert "Open incidents (1)" in text
     assert f"INC-1 · Checkout returns 500s · <#{first.channel_id}>" in text

@@ -18,6 +18,9 @@ from bot.domain.metrics import (
 from bot.domain.milestones import Milestones
 from tests.harness import Rig, declare
 
+# Checks no pacing: without Slack's rate limits, the bot's waits noted, not spent (tests/conftest.py).
+pytestmark = pytest.mark.unpaced
+
 T0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from bot.config import Settings
 from bot.playground import Playground
 from bot.playground.compose import encode
 from bot.playground.server import static_file
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,13 +56,7 @@ def state(pg: Playground, user: str, channel: str) -> Any:
 
 def open_views(pg: Playground, user: str, channel: str, timeout: float = 10.0) -> Any:
     """The user's open modals, once the bot has opened one (views.open runs after the ack)."""
-    fake = pg.world.fake
-    version = fake.version
-    deadline = time.monotonic() + timeout
-    while not (views := state(pg, user, channel)["views"]):
-        assert time.monotonic() < deadline, "no modal opened"
-        version = fake.wait_for_change(version, 0.5)
-    return views
+    return wait_until(lambda: state(pg, user, channel)["views"], timeout, pg.world.fake)
 
 
 def test_serves_the_page_and_its_scripts_on_loopback(playground: Playground) -> None:

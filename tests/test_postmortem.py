@@ -14,8 +14,11 @@ from bot.runtime.wiring import sqlite_stores
 from bot.store import open_database
 from bot.templates import Renderer, TemplateProblem
 from bot.usecases.postmortem import gather_context
-from tests.harness import RUNBOOKS, Rig, click, current, declare
-from tests.record_helpers import say, until
+from tests.harness import RUNBOOKS, Rig, click, current, declare, wait_for
+from tests.record_helpers import say
+
+# Checks no pacing: without Slack's rate limits, the bot's waits noted, not spent (tests/conftest.py).
+pytestmark = pytest.mark.unpaced
 
 
 def run_incident(rig: Rig) -> Incident:
@@ -30,7 +33,11 @@ def run_incident(rig: Rig) -> Incident:
     rig.command("ben", "update Rolling back deploy 1.42 | errors at 30%", channel=channel)
     ts = say(rig, "cara", channel, "Payments *timeouts* since 09:58 <https://grafana/x|dashboard>")
     rig.fake.add_reaction(rig.ids["ana"], channel, ts, "pushpin")
-    until(rig, lambda: any(e.kind == "captured" for e in rig.bot.services.stores.incidents.timeline(inc.id)))
+    wait_for(
+        rig,
+        lambda: any(e.kind == "captured" for e in rig.bot.services.stores.incidents.timeline(inc.id)),
+        settle=True,
+    )
     rig.clock.advance(minutes=8)
     click(rig, "ben", inc, inc.checklist_ts, "checklist-tick:severity-confirmed", value=str(inc.id))
     rig.command("ana", "note Customer support saw tickets from 09:55", channel=channel)

@@ -25,14 +25,27 @@ from bot.fakeslack import FakeSlack
 from bot.runbooks import load_runbook
 from bot.runtime.wiring import build_services
 from bot.slack.ids import FOLLOWUP_DONE
-from bot.slack.web_api import ChannelPacer
 from bot.store import open_database
 from bot.store.deadlines import DeadlineStore
 from bot.usecases.declare import DeclareRequest
-from tests.harness import RUNBOOKS, Rig, current, declare, make_settings, message_text, seed
+from tests.harness import (
+    RUNBOOKS,
+    Rig,
+    clock_messages,
+    current,
+    declare,
+    dm_texts,
+    make_settings,
+    message_text,
+    seed,
+)
 from tests.test_clock_restart import posted, run_bot
-from tests.test_clock_service import clock_messages, deadlines, scheduler, take_ic
+from tests.test_clock_service import deadlines, scheduler, take_ic
 from tests.test_ledger import T0, Sim, at
+
+# End to end without Slack's rate limits, so that days of reminders run in seconds (as in
+# tests/test_clock_service.py); the kill -9 tests keep them on (reminder_workspace).
+pytestmark = pytest.mark.unpaced
 
 # the pure ledger ----------------------------------------------------------------------------
 
@@ -153,30 +166,11 @@ def test_postmortem_command_arguments() -> None:
 # end to end with the fake Slack and a fake clock ----------------------------------------------
 
 
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    """Without Slack's rate limits: days of reminders run in seconds (see test_clock_service)."""
-    fake = FakeSlack(rate_limits=False).start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(autouse=True)
-def fast_pacing(request: pytest.FixtureRequest) -> None:
-    if "rig" in request.fixturenames:
-        rig: Rig = request.getfixturevalue("rig")
-        rig.bot.services.slack.api.pacer = ChannelPacer(per_second=1000, burst=1000)
-
-
 def jump(rig: Rig, to: datetime) -> None:
     """Move the fake clock to ``to`` and do what the scheduler does when it wakes then."""
     rig.clock.set(to)
     scheduler(rig).run_due_now()
     rig.settle()
-
-
-def dm_texts(rig: Rig, user: str, word: str) -> list[str]:
-    return [t for t in (message_text(m) for m in rig.fake.dms(rig.ids[user])) if word in t]
 
 
 def resolve(rig: Rig, inc: Incident) -> Incident:
@@ -197,14 +191,14 @@ def test_postmortem_reminder_fires_once_at_resolve_plus_5d_for_a_p0(rig: Rig) ->
     assert inc.channel_id and inc.resolved_at
     due = inc.resolved_at + timedelta(days=5)
     jump(rig, due - timedelta(minutes=1))
-    assert clock_messages(rig, inc.channel_id, "Postmortem due") == []
+    assert clock_messages(rig.fake, inc.channel_id, "Postmortem due") == []
     jump(rig, due)
-    (channel,) = clock_messages(rig, inc.channel_id, "Postmortem due")
+    (channel,) = clock_messages(rig.fake, inc.channel_id, "Postmortem due")
     assert f"<@{rig.ids['ben']}>" in channel and "/incident postmortem done" in channel
     (dm,) = dm_texts(rig, "ben", "Postmortem due")
     assert "INC-1" in dm and "You are the Incident Commander" in dm
     jump(rig, due + timedelta(days=3))
-    assert len(clock_messages(rig, inc.channel_id, "Postmortem due")) == 1
+    assert len(clock_messages(rig.fake, inc.channel_id, "Postmortem due")) == 1
     assert len(dm_texts(rig, "ben", "Postmortem due")) == 1
     assert [r.state for r in deadlines(rig).rows(inc.id) if r.kind == "postmortem"] == ["fired"]
 
@@ -225,7 +219,7 @@ def test_postmortem_marked_done_first_never_reminds(rig: Rig) -> None:
     stored = extra.postmortem(inc.id)
     assert stored is not None and stored.done_by == rig.ids["ben"] and stored.markdown  # the draft kept
     jump(rig, inc.resolved_at + timedelta(days=6))
-    assert clock_messages(rig, inc.channel_id, "Postmortem due") == []
+    assert clock_messages(rig.fake, inc.channel_id, "Postmortem due") == []
     assert dm_texts(rig, "ben", "Postmortem due") == []
 
 
@@ -234,14 +228,14 @@ def test_no_postmortem_reminder_for_a_p3(rig: Rig) -> None:
     assert inc.channel_id
     jump(rig, rig.clock.now() + timedelta(days=30))
     assert [r.kind for r in deadlines(rig).rows(inc.id) if r.kind == "postmortem"] == []
-    assert clock_messages(rig, inc.channel_id, "Postmortem due") == []
+    assert clock_messages(rig.fake, inc.channel_id, "Postmortem due") == []
 
 
 def test_a_drill_postmortem_reminder_stays_in_the_incident_channel(rig: Rig) -> None:
     inc = resolved(rig, "declare p1 --drill Game day: checkout")
     assert inc.channel_id and inc.resolved_at and inc.drill
     jump(rig, inc.resolved_at + timedelta(days=5))
-    (channel,) = clock_messages(rig, inc.channel_id, "Postmortem due")
+    (channel,) = clock_messages(rig.fake, inc.channel_id, "Postmortem due")
     assert channel.startswith("[DRILL]")
     assert rig.fake.dms(rig.ids["ben"]) == [] and rig.fake.dms(rig.ids["ana"]) == []
 
@@ -270,7 +264,7 @@ def test_followup_reminder_fires_once_for_its_owner_after_its_due_day(rig: Rig) 
     (dm,) = dm_texts(rig, "cara", "overdue")
     assert "Your follow-up #1 from INC-1" in dm and "Add retries to the payment client" in dm
     assert "due 2026-11-23" in dm
-    (line,) = clock_messages(rig, inc.channel_id, "is overdue")
+    (line,) = clock_messages(rig.fake, inc.channel_id, "is overdue")
     assert f"<@{cara}>: follow-up #1" in line
     assert not extra.followup(1).done
     # the ledger row is the record that the reminder went out (the old reminded_at column is gone)
@@ -279,7 +273,7 @@ def test_followup_reminder_fires_once_for_its_owner_after_its_due_day(rig: Rig) 
     ]
     jump(rig, end + timedelta(days=2))
     assert len(dm_texts(rig, "cara", "overdue")) == 1
-    assert len(clock_messages(rig, inc.channel_id, "is overdue")) == 1
+    assert len(clock_messages(rig.fake, inc.channel_id, "is overdue")) == 1
 
     # the reminder's Done button closes the follow-up
     (row,) = [r for r in deadlines(rig).rows(inc.id) if r.kind == "followup" and r.state == "fired"]
@@ -296,7 +290,7 @@ def test_a_drill_followup_reminder_is_not_sent_by_dm(rig: Rig) -> None:
     assert inc.channel_id
     rig.command("ana", f"followup Practise the rollback <@{rig.ids['cara']}> due: 1d", channel=inc.channel_id)
     jump(rig, datetime(2026, 11, 23, tzinfo=UTC))
-    (line,) = clock_messages(rig, inc.channel_id, "is overdue")
+    (line,) = clock_messages(rig.fake, inc.channel_id, "is overdue")
     assert line.startswith("[DRILL]")
     assert rig.fake.dms(rig.ids["cara"]) == []
 

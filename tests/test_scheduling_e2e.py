@@ -4,19 +4,17 @@ a runbook whose cadence is a few seconds. Waiting a few real seconds is the poin
 from __future__ import annotations
 
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from bot.fakeslack import FakeSlack
 from bot.runtime.bot import Bot
-from bot.slack.outbox_transport import EVENT_TYPE
-from tests.harness import RUNBOOKS, make_settings, seed
+from tests.harness import RUNBOOKS, clock_messages, make_settings, seed
+from tests.waiting import wait_until
 
 
 def fast_runbooks(tmp: Path) -> Path:
@@ -53,40 +51,23 @@ def live(fake_slack: FakeSlack, tmp_path: Path) -> Iterator[tuple[FakeSlack, Bot
     assert fake_slack.violations == []
 
 
-def clock_messages(fake: FakeSlack, channel: str, word: str) -> list[dict[str, Any]]:
-    return [
-        m for m in fake.messages(channel)
-        if (m.get("metadata") or {}).get("event_type") == EVENT_TYPE and word in m.get("text", "")
-    ]  # fmt: skip
-
-
-def wait_until(fake: FakeSlack, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    version = fake.version
-    while not (found := predicate()):
-        left = deadline - time.monotonic()
-        assert left > 0, "timed out"
-        version = fake.wait_for_change(version, min(left, 0.5))
-    return found
-
-
 def test_updates_escalation_and_resolve_with_the_real_scheduler(
     live: tuple[FakeSlack, Bot, dict[str, str]],
 ) -> None:
     fake, bot, ids = live
     fake.slash_command(ids["ana"], ids["#general"], "/incident", "declare p0 Checkout returns 500s")
     channel = wait_until(
-        fake, lambda: next((c["id"] for c in fake.channels() if c["name"].startswith("inc-")), None)
+        lambda: next((c["id"] for c in fake.channels() if c["name"].startswith("inc-")), None), 15, fake
     )
     stakeholders = ids["#incidents"]
     # two status updates in each channel, 3 s apart, and the escalation at 2 s with its DM
-    wait_until(fake, lambda: len(clock_messages(fake, channel, "Status update")) >= 2)
-    wait_until(fake, lambda: len(clock_messages(fake, stakeholders, "Update on")) >= 2)
+    wait_until(lambda: len(clock_messages(fake, channel, "Status update")) >= 2, 15, fake)
+    wait_until(lambda: len(clock_messages(fake, stakeholders, "Update on")) >= 2, 15, fake)
     assert len(clock_messages(fake, channel, "Escalation")) == 1
     assert any("Escalation" in m.get("text", "") for m in fake.dms(ids["eng-manager"]))
     assert clock_messages(fake, channel, "")  # nudges carry the metadata too
     fake.slash_command(ids["ana"], channel, "/incident", "resolve Rolled back")
-    wait_until(fake, lambda: clock_messages(fake, stakeholders, "Final update"))
+    wait_until(lambda: clock_messages(fake, stakeholders, "Final update"), 15, fake)
     assert bot.services.worker.wait_idle(10)
     # Nothing may fire after resolve: the ledger (the truth; a wake-up armed before the resolve
     # may still run, find nothing and re-arm) holds only the postmortem reminder, days away.

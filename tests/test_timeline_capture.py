@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.milestones import correct, parse_hhmm, place, recorded
 from bot.domain.models import Incident
-from tests.harness import Rig, current, declare
-from tests.record_helpers import captures, say, until
+from tests.harness import Rig, current, declare, wait_for
+from tests.record_helpers import captures, say
 
 
 def entries(rig: Rig, incident: Incident, kind: str) -> list[tuple[str | None, str]]:
@@ -21,20 +21,20 @@ def test_pushpin_reaction_adds_the_message_and_removing_it_takes_it_out(rig: Rig
     assert inc.channel_id
     ts = say(rig, "ben", inc.channel_id, "Error rate jumped at 09:58 after deploy 1.42")
     rig.fake.add_reaction(rig.ids["ana"], inc.channel_id, ts, "pushpin")
-    until(rig, lambda: bool(entries(rig, inc, "captured")))
+    wait_for(rig, lambda: bool(entries(rig, inc, "captured")), settle=True)
     assert entries(rig, inc, "captured") == [(rig.ids["ben"], "Error rate jumped at 09:58 after deploy 1.42")]
     captured = next(e for e in rig.bot.services.stores.incidents.timeline(inc.id) if e.kind == "captured")
     assert captured.at == datetime.fromtimestamp(float(ts), UTC)  # when it was said, not when pinned
 
     rig.fake.add_reaction(rig.ids["ana"], inc.channel_id, ts, "eyes")  # other reactions are ignored
     rig.fake.add_reaction(rig.ids["cara"], inc.channel_id, ts, "pushpin")  # a second 📌: still one entry
-    until(rig, lambda: captures(rig, inc.id, ts) == 2)
+    wait_for(rig, lambda: captures(rig, inc.id, ts) == 2, settle=True)
     assert len(entries(rig, inc, "captured")) == 1
     rig.fake.remove_reaction(rig.ids["ana"], inc.channel_id, ts, "pushpin")
-    until(rig, lambda: captures(rig, inc.id, ts) == 1)
+    wait_for(rig, lambda: captures(rig, inc.id, ts) == 1, settle=True)
     assert len(entries(rig, inc, "captured")) == 1  # cara's 📌 still holds it
     rig.fake.remove_reaction(rig.ids["cara"], inc.channel_id, ts, "pushpin")
-    until(rig, lambda: not entries(rig, inc, "captured"))
+    wait_for(rig, lambda: not entries(rig, inc, "captured"), settle=True)
 
 
 def test_a_pushpin_on_a_thread_reply_is_captured(rig: Rig) -> None:
@@ -43,7 +43,7 @@ def test_a_pushpin_on_a_thread_reply_is_captured(rig: Rig) -> None:
     parent = say(rig, "ben", inc.channel_id, "Looking at the DB")
     reply = say(rig, "cara", inc.channel_id, "Replica lag 40s", thread_ts=parent)
     rig.fake.add_reaction(rig.ids["ana"], inc.channel_id, reply, "pushpin")
-    until(rig, lambda: bool(entries(rig, inc, "captured")))
+    wait_for(rig, lambda: bool(entries(rig, inc, "captured")), settle=True)
     assert entries(rig, inc, "captured") == [(rig.ids["cara"], "Replica lag 40s")]
 
 
@@ -52,17 +52,17 @@ def test_pinning_adds_unpinning_removes_and_the_checklist_pin_is_ignored(rig: Ri
     assert inc.channel_id and inc.checklist_ts
     ts = say(rig, "ben", inc.channel_id, "Rolled back to 1.41")
     rig.fake.user_pin(rig.ids["cara"], inc.channel_id, ts)
-    until(rig, lambda: bool(entries(rig, inc, "captured")))
+    wait_for(rig, lambda: bool(entries(rig, inc, "captured")), settle=True)
     assert entries(rig, inc, "captured") == [(rig.ids["ben"], "Rolled back to 1.41")]
     rig.fake.user_unpin(rig.ids["cara"], inc.channel_id, ts)
-    until(rig, lambda: not entries(rig, inc, "captured"))
+    wait_for(rig, lambda: not entries(rig, inc, "captured"), settle=True)
     # the bot's own checklist card: a person unpinning and re-pinning it adds nothing, while a
     # pin that follows it is taken (so the checklist's events were handled, and ignored)
     rig.fake.user_unpin(rig.ids["ana"], inc.channel_id, inc.checklist_ts)
     rig.fake.user_pin(rig.ids["ana"], inc.channel_id, inc.checklist_ts)
     later = say(rig, "ben", inc.channel_id, "Error rate back to normal")
     rig.fake.user_pin(rig.ids["ana"], inc.channel_id, later)
-    until(rig, lambda: bool(entries(rig, inc, "captured")))
+    wait_for(rig, lambda: bool(entries(rig, inc, "captured")), settle=True)
     assert entries(rig, inc, "captured") == [(rig.ids["ben"], "Error rate back to normal")]
 
 

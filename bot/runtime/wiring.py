@@ -94,7 +94,8 @@ def build_services(
     database = open_database(settings.db_path)
     stores = sqlite_stores(database)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    api = WebApi(make_client(token, settings.api_url), pacer)
+    pacer = pacer or ChannelPacer()
+    api = WebApi(make_client(token, settings.api_url, sleep=pacer.sleep), pacer)
     cards = Cards(runbook)
     directory = Directory(api, runbook)
     publisher = SlackPublisher(api, cards, DeadlineCards(runbook, renderer), directory)

@@ -3,6 +3,7 @@ slack_sdk's retry handlers and paced per channel (about one message a second).""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import urllib.request
@@ -11,7 +12,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -19,11 +20,54 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 Block = dict[str, Any]
+Sleep = Callable[[float], None]
 UPLOAD_TIMEOUT = 30
 
 
-def make_client(token: str, base_url: str, timeout: int = 10, rate_limits_only: bool = False) -> WebClient:
-    """A WebClient that honours Retry-After on 429 and retries 500/503 and dropped connections.
+class WaitingRetry(RetryHandler):
+    """One of slack_sdk's retry handlers (``inner`` decides whether to retry) that waits
+    through ``sleep`` rather than ``time.sleep``: the Retry-After of a 429 (plus up to a
+    second of jitter, as slack_sdk does), or the handler's backoff."""
+
+    def __init__(self, inner: RetryHandler, sleep: Sleep) -> None:
+        super().__init__(inner.max_retry_count, inner.interval_calculator)
+        self.inner = inner
+        self.sleep = sleep
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return self.inner.can_retry(state=state, request=request, response=response, error=error)
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        if response is not None and response.status_code == 429:
+            after = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
+            value = after[0] if isinstance(after, list) else after
+            delay = (int(value) if value else 1) + random.random()
+        else:
+            delay = self.interval_calculator.calculate_sleep_duration(state.current_attempt)
+        self.sleep(delay)
+        state.increment_current_attempt()
+
+
+def make_client(
+    token: str, base_url: str, timeout: int = 10, rate_limits_only: bool = False, sleep: Sleep = time.sleep
+) -> WebClient:
+    """A WebClient that honours Retry-After on 429 and retries 500/503 and dropped connections,
+    waiting through ``sleep``.
 
     ``rate_limits_only``: retry 429s only. A 500 or a timeout may come after Slack stored the
     message, so a blind re-post would double it; the outbox retries those itself, after
@@ -37,25 +81,34 @@ def make_client(token: str, base_url: str, timeout: int = 10, rate_limits_only: 
             ),
             ServerErrorRetryHandler(max_retry_count=4),
         ]
-    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers)
+    waiting: list[RetryHandler] = [WaitingRetry(handler, sleep) for handler in handlers]
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=waiting)
 
 
 class ChannelPacer:
-    """About one message a second per channel, with a small burst: Slack's chat.postMessage rule."""
+    """About one message a second per channel, with a small burst: Slack's chat.postMessage rule.
+
+    ``sleep`` is how every wait of the Web API gateway is spent (a channel's next slot, a
+    Retry-After, a retry's backoff); ``monotonic`` the clock the slots are reckoned on."""
 
     def __init__(
-        self, per_second: float = 1.0, burst: int = 3, sleep: Callable[[float], None] = time.sleep
+        self,
+        per_second: float = 1.0,
+        burst: int = 3,
+        sleep: Sleep = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.interval = 1.0 / per_second
         self.burst = burst
         self.sleep = sleep
+        self.monotonic = monotonic
         self._lock = threading.Lock()
         self._next_free: dict[str, float] = {}
 
     def wait(self, channel: str) -> float:
         """Reserve a slot for ``channel``; sleep until it comes; return the seconds waited."""
         with self._lock:  # GCRA: a virtual "next arrival" per channel, ``burst`` may run early
-            now = time.monotonic()
+            now = self.monotonic()
             arrival = max(self._next_free.get(channel, now), now)
             delay = max(0.0, arrival - now - self.interval * (self.burst - 1))
             self._next_free[channel] = arrival + self.interval
@@ -69,10 +122,10 @@ class WebApi:
 
     def __init__(self, client: WebClient, pacer: ChannelPacer | None = None) -> None:
         self.client = client
-        self.once_client = make_client(
-            client.token or "", client.base_url, client.timeout, rate_limits_only=True
-        )
         self.pacer = pacer or ChannelPacer()
+        self.once_client = make_client(
+            client.token or "", client.base_url, client.timeout, rate_limits_only=True, sleep=self.pacer.sleep
+        )
 
     # messages ---------------------------------------------------------------------------
     def post(

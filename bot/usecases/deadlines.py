@@ -101,7 +101,13 @@ class Deadlines:
         if entries is None:
             return False
         incident = self.ctx.stores.incidents.get(row.incident_id)
-        if row.kind == "escalation" and incident.private and not incident.drill and incident.channel_id and people:
+        if (
+            row.kind == "escalation"
+            and incident.private
+            and not incident.drill
+            and incident.channel_id
+            and people
+        ):
             # a private channel cannot be joined: the people an escalation reaches are added to it
             try:
                 self.ctx.publisher.invite(incident.channel_id, people, [])

@@ -66,7 +66,9 @@ class Responding:
         ctx.refresh_cards(incident_id, *parts)
         if user != by and incident.channel_id:  # the person given a role is brought in, and told
             ctx.publisher.invite(incident.channel_id, [user], [])
-            ctx.publisher.post_notice(ctx.snapshot(incident_id), f"<@{user}> is now {name}, assigned by <@{by}>.")
+            ctx.publisher.post_notice(
+                ctx.snapshot(incident_id), f"<@{user}> is now {name}, assigned by <@{by}>."
+            )
         return previous
 
     def take_role(self, incident_id: int, role: str, user: str) -> str | None:

@@ -19,9 +19,11 @@ from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from bot.clock import FakeClock
 from bot.fakeslack import FakeSlack
 from bot.fakeslack.api_ref import ApiRef
 from bot.fakeslack.web_api import HANDLERS
+from tests.waiting import wait_until
 
 MODAL = {
     "type": "modal",
@@ -74,7 +76,7 @@ def test_slash_command_reaches_bolt_signed_and_acked(
 
 
 def test_signature_is_slacks_and_forgeries_are_refused(
-    fake: FakeSlack, bolt_app: App, room: tuple[str, str], clock: Any
+    fake: FakeSlack, bolt_app: App, room: tuple[str, str], clock: FakeClock
 ) -> None:
     body = b"token=x&command=%2Fincident&text="
     headers = fake.sign(body)
@@ -82,12 +84,12 @@ def test_signature_is_slacks_and_forgeries_are_refused(
     assert verifier.is_valid(body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"])
     forged = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}
     assert fake.deliver_raw(body, forged, "application/x-www-form-urlencoded").status == 401
-    stale = fake.sign(body, ts=int(clock()) - 600)
+    stale = fake.sign(body, ts=int(clock.timestamp()) - 600)
     assert fake.deliver_raw(body, stale, "application/x-www-form-urlencoded").status == 401
 
 
 def test_trigger_id_expires_after_3s_and_is_single_use(
-    fake: FakeSlack, client: WebClient, bolt_app: App, room: tuple[str, str], clock: Any
+    fake: FakeSlack, client: WebClient, bolt_app: App, room: tuple[str, str], clock: FakeClock
 ) -> None:
     alice, cid = room
     triggers: list[str] = []
@@ -103,7 +105,7 @@ def test_trigger_id_expires_after_3s_and_is_single_use(
     assert [v["id"] for v in fake.views_for(alice)] == [view["id"]]
     with pytest.raises(SlackApiError, match="exchanged_trigger_id"):
         client.views_open(trigger_id=triggers[0], view=MODAL)
-    clock.advance(3.5)
+    clock.advance(seconds=3.5)
     with pytest.raises(SlackApiError, match="expired_trigger_id"):
         client.views_open(trigger_id=triggers[1], view=MODAL)
     with pytest.raises(SlackApiError, match="invalid_trigger_id"):
@@ -146,7 +148,7 @@ def test_response_url_allows_five_uses(fake: FakeSlack, bolt_app: App, room: tup
 
 
 def test_click_submit_and_response_url_replace(
-    fake: FakeSlack, client: WebClient, bolt_app: App, room: tuple[str, str], wait_until: Any
+    fake: FakeSlack, client: WebClient, bolt_app: App, room: tuple[str, str]
 ) -> None:
     alice, cid = room
     submitted: list[dict[str, Any]] = []
@@ -172,7 +174,7 @@ def test_click_submit_and_response_url_replace(
     with pytest.raises(ValueError):
         fake.click(alice, cid, ts, "open", value="other")
     assert fake.click(alice, cid, ts, "open").status == 200
-    wait_until(lambda: fake.message(cid, ts)["text"] == "Opened")
+    wait_until(lambda: fake.message(cid, ts)["text"] == "Opened", fake=fake)
     (view,) = fake.views_for(alice)
     empty = {"title": {"value": {"type": "plain_text_input", "value": ""}}}
     result = fake.submit_view(alice, view["id"], empty)
@@ -184,9 +186,7 @@ def test_click_submit_and_response_url_replace(
     assert fake.violations == []
 
 
-def test_events_reach_bolt(
-    fake: FakeSlack, client: WebClient, bolt_app: App, room: tuple[str, str], wait_until: Any
-) -> None:
+def test_events_reach_bolt(fake: FakeSlack, client: WebClient, bolt_app: App, room: tuple[str, str]) -> None:
     alice, cid = room
     events: list[str] = []
 
@@ -206,13 +206,13 @@ def test_events_reach_bolt(
     fake.add_reaction(alice, cid, ts, "white_check_mark")
     fake.user_pin(alice, cid, ts)
     fake.post_as_user(alice, cid, "hello bot")
-    wait_until(lambda: len(events) == 3)
+    wait_until(lambda: len(events) == 3, fake=fake)
     assert sorted(events) == ["hello bot", "pinned", "white_check_mark"]
     assert fake.pins(cid) == [ts]
     assert fake.violations == []
 
 
-def test_socket_mode_round_trip(fake: FakeSlack, room: tuple[str, str], wait_until: Any) -> None:
+def test_socket_mode_round_trip(fake: FakeSlack, room: tuple[str, str]) -> None:
     alice, cid = room
     web = WebClient(base_url=fake.api_url, token=fake.bot_token)
     sm = SocketModeClient(app_token=fake.app_token, web_client=web, auto_reconnect_enabled=True)
@@ -226,13 +226,15 @@ def test_socket_mode_round_trip(fake: FakeSlack, room: tuple[str, str], wait_unt
     sm.socket_mode_request_listeners.append(listener)
     sm.connect()
     try:
-        wait_until(lambda: fake.socket_connected)
+        wait_until(lambda: fake.socket_connected, fake=fake)
         result = fake.slash_command(alice, cid, text="via socket")
         assert result.status == 200 and result.json == {"text": "ack over socket"}
         assert received[0]["text"] == "via socket"
         assert [e["text"] for e in fake.ephemerals(cid, alice)] == ["ack over socket"]
         fake.disconnect_socket()
-        wait_until(lambda: len(fake.calls_to("apps.connections.open")) >= 2 and fake.socket_connected)
+        wait_until(
+            lambda: len(fake.calls_to("apps.connections.open")) >= 2 and fake.socket_connected, fake=fake
+        )
         assert fake.add_reaction(alice, cid, fake.post_as_user(alice, cid, "x"), "eyes").status == 200
     finally:
         # The builtin client waits for its socket timeout (3 s) when closing: don't wait.
@@ -274,7 +276,7 @@ def test_slash_command_form_fields(fake: FakeSlack, room: tuple[str, str]) -> No
 
 
 def test_response_url_expires_after_30_minutes(
-    fake: FakeSlack, bolt_app: App, room: tuple[str, str], clock: Any
+    fake: FakeSlack, bolt_app: App, room: tuple[str, str], clock: FakeClock
 ) -> None:
     alice, cid = room
     urls: list[str] = []
@@ -287,7 +289,7 @@ def test_response_url_expires_after_30_minutes(
     fake.slash_command(alice, cid)
     assert post_json(urls[0], {"text": "in time", "response_type": "in_channel"}) == 200
     assert fake.messages(cid)[-1]["text"] == "in time"
-    clock.advance(30 * 60 + 1)
+    clock.advance(seconds=30 * 60 + 1)
     assert post_json(urls[0], {"text": "too late"}) == 404
     assert "expired_url" in fake.violations[0]
 

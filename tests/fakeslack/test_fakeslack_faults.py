@@ -11,10 +11,11 @@ from slack_sdk.http_retry import (
 )
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
+from bot.clock import FakeClock
 from bot.fakeslack import FakeSlack
 
 
-def test_post_message_is_paced_per_channel(fake: FakeSlack, client: WebClient, clock: object) -> None:
+def test_post_message_is_paced_per_channel(fake: FakeSlack, client: WebClient, clock: FakeClock) -> None:
     cid = fake.add_channel("inc-1", [fake.bot_user_id])
     other = fake.add_channel("inc-2", [fake.bot_user_id])
     for i in range(5):
@@ -26,7 +27,7 @@ def test_post_message_is_paced_per_channel(fake: FakeSlack, client: WebClient, c
     assert info.value.response["error"] == "ratelimited"
     assert client.chat_postMessage(channel=other, text="another channel is fine")["ok"]
     assert fake.rate_limited == {"chat.postMessage": 1}
-    clock.advance(1.0)  # type: ignore[attr-defined]
+    clock.advance(seconds=1)
     assert client.chat_postMessage(channel=cid, text="after a second")["ok"]
     assert fake.violations == []
 
@@ -41,8 +42,8 @@ def test_tier_2_allows_a_burst_of_20(fake: FakeSlack, client: WebClient) -> None
     assert fake.channel_by_name("inc-20") is None
 
 
-def test_rate_limits_can_be_switched_off(clock: object) -> None:
-    with FakeSlack(clock=clock, rate_limits=False) as fake:  # type: ignore[arg-type]
+def test_rate_limits_can_be_switched_off(clock: FakeClock) -> None:
+    with FakeSlack(clock=clock.timestamp, rate_limits=False) as fake:
         client = WebClient(base_url=fake.api_url, token=fake.bot_token)
         cid = fake.add_channel("inc-1", [fake.bot_user_id])
         for i in range(10):
