@@ -132,10 +132,10 @@ class Renderer:
             "done": done,
             "total": total,
             "phase": escape(snap.current_phase) if snap.current_phase else None,
-            "summary": escape(inc.summary) if inc.summary else "",
+            "summary": inc.summary,  # mrkdwn, safe when stored
             "summary_at": self.time(inc.summary_at),
             "quiet_since": self.time(inc.summary_at or inc.declared_at),
-            "resolution": escape(inc.resolution),
+            "resolution": inc.resolution,  # mrkdwn, safe when stored
             "next_due": self.time(next_due) if inc.is_open else None,
             "now": self.time(now),
         }

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot.domain.ledger import Firing, Obligation
 from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot
 from bot.domain.runbook import Runbook
+from bot.domain.text import escape
 from bot.fakeslack.blocks import check_blocks
 from bot.runbooks import load_runbook
 from bot.slack.cards.deadline import DeadlineCards
@@ -32,8 +33,9 @@ def runbook() -> Runbook:
 
 
 def snapshot(title: str, summary: str, private: bool = False) -> Snapshot:
+    """``summary`` as the person typed it: stored as Slack sends typed text (escaped)."""
     inc = Incident(id=7, title=title, severity="p0", declared_by="U1", declared_at=T0, channel_id="C1",
-                   announcement_channel="C2", summary=summary, summary_at=T0 if summary else None,
+                   announcement_channel="C2", summary=escape(summary), summary_at=T0 if summary else None,
                    private=private)  # fmt: skip
     ic = RoleAssignment(role="incident_commander", user_id="U1", assigned_by="U1", assigned_at=T0)
     items = [ChecklistState(key="stakeholders-notified", phase="triage", phase_name="Triage <b>",

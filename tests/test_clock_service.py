@@ -84,7 +84,7 @@ def test_a_human_update_resets_the_cadence(rig: Rig) -> None:
     run_until(rig, minutes=31)
     updates = clock_messages(rig.fake, inc.channel_id, "Status update")
     assert len(updates) == 1
-    assert "Rolled back the deploy &lt;!channel&gt;" in updates[0]  # escaped: never a live mention
+    assert "Rolled back the deploy @channel" in updates[0] and "<!channel>" not in updates[0]  # never live
     assert "<!channel>" not in updates[0]
 
 

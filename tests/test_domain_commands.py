@@ -68,9 +68,16 @@ def test_long_title_is_truncated_and_flagged(runbook: Runbook) -> None:
     assert len(cmd.args["title"]) == 200 and cmd.args["truncated"] == "1"
 
 
-def test_slack_escaped_text_is_unescaped(runbook: Runbook) -> None:
+def test_typed_markup_stays_text_and_broadcasts_never_go_live(runbook: Runbook) -> None:
+    """What was typed as text arrives escaped and stays so (shown as typed, never live); a real
+    @channel becomes the plain word; a real user mention keeps working."""
     cmd = parse("update &lt;!channel&gt; fixed &amp; deployed", runbook)
-    assert cmd.args["text"] == "<!channel> fixed & deployed"
+    assert cmd.args["text"] == "&lt;!channel&gt; fixed &amp; deployed"
+    cmd = parse("update <!channel> <!subteam^S1|@oncall> <@U0BEN|ben> done", runbook)
+    assert cmd.args["text"] == "@channel @oncall <@U0BEN> done"
+    assert parse("declare p1 <@U0BEN|ben> broke <#C1|incidents> <!here>", runbook).args["title"] == (
+        "@ben broke #incidents @here"
+    )
 
 
 @pytest.mark.parametrize("text", ["", "   ", "help", "HELP"])

@@ -25,7 +25,9 @@ def test_update_goes_to_the_channel_and_stakeholders_escaped(rig: Rig) -> None:
         shown = texts(rig, channel)[-1]
         assert "Rolled back &lt;!channel&gt; &amp; pinged &lt;@U123&gt;" in shown, shown
         assert "<!channel>" not in shown and "<@U123>" not in shown
-    assert current(rig, inc).summary == "Rolled back <!channel> & pinged <@U123>"
+    assert (
+        current(rig, inc).summary == "Rolled back &lt;!channel&gt; &amp; pinged &lt;@U123&gt;"
+    )  # stored safe
     entry = rig.bot.services.stores.incidents.timeline(inc.id)[-1]
     assert entry.kind == "update" and entry.actor == rig.ids["ana"]
 

@@ -9,7 +9,7 @@ from bot.domain.errors import UsageError
 from bot.domain.followups import parse_followup
 from bot.domain.milestones import milestone_name, parse_hhmm
 from bot.domain.runbook import Runbook
-from bot.domain.text import MENTION, TITLE_MAX, clean_title, unescape
+from bot.domain.text import MENTION, TITLE_MAX, clean_title, escape, plain_references, safe_mrkdwn, unescape
 
 MAX_UPDATE = 2900  # leaves room in a 3000-char section for the author line
 MAX_NOTE = 2900
@@ -58,39 +58,48 @@ def _split_flags(words: list[str]) -> tuple[list[str], frozenset[str]]:
 
 
 def parse(text: str, runbook: Runbook) -> Command:
-    """Turn ``declare p0 Checkout is down`` into ``Command('declare', {...})`` or raise UsageError."""
-    raw = unescape(text).strip()
-    if not raw:
+    """Turn ``declare p0 Checkout is down`` into ``Command('declare', {...})`` or raise UsageError.
+
+    ``text`` is as Slack sends it: references such as ``<@U1|cto>`` are markup, and what the person
+    typed as text is escaped (``&lt;``). Titles and arguments become plain words; the text of an
+    update, a note or a follow-up stays mrkdwn, with its user mentions working and broadcasts not."""
+    sent = text.strip()
+    if not sent:
         return Command("help")
-    head, _, rest = raw.partition(" ")
-    name = ALIASES.get(head.lower(), head.lower())
+    head, _, rest = sent.partition(" ")
+    word = plain_references(head)
+    name = ALIASES.get(word.lower(), word.lower())
     rest = rest.strip()
+    plain = plain_references(rest)
     if name == "declare":
-        return _declare(rest, runbook)
+        return _declare(plain, runbook)
     if name in {"help", "list", "status", "mitigated"}:
         return Command(name)
     if name == "update":
         if not rest:
             raise UsageError("Say what changed: `/incident update Rolled back to v1.42, errors falling`.")
-        if len(rest) > MAX_UPDATE:
-            raise UsageError(f"That update is {len(rest)} characters; keep it under {MAX_UPDATE}.")
-        return Command("update", {"text": rest})
+        if len(plain) > MAX_UPDATE:
+            raise UsageError(f"That update is {len(plain)} characters; keep it under {MAX_UPDATE}.")
+        return Command("update", {"text": safe_mrkdwn(rest)})
     if name == "resolve":
-        return Command("resolve", {"summary": rest[:MAX_UPDATE]})
+        return Command(
+            "resolve",
+            {"summary": safe_mrkdwn(rest) if len(plain) <= MAX_UPDATE else escape(plain[:MAX_UPDATE])},
+        )
     if name == "severity":
-        sev = runbook.severity(rest) if rest else None
+        sev = runbook.severity(plain) if plain else None
         if sev is None:
-            raise UsageError(_unknown_severity(rest, runbook, "/incident severity p1"))
+            raise UsageError(_unknown_severity(plain, runbook, "/incident severity p1"))
         return Command("severity", {"severity": sev.key})
     if name == "role":
         return _role(rest, runbook)
     if name in RECORD_COMMANDS:
         return Command(name, record_args(name, rest))
-    raise UsageError(f"I don't know `/incident {head}`. Try `/incident help`.")
+    raise UsageError(f"I don't know `/incident {escape(word)}`. Try `/incident help`.")
 
 
 def _unknown_severity(given: str, runbook: Runbook, example: str) -> str:
-    what = f"`{given}` is not a severity" if given else "A severity is needed"
+    what = f"`{escape(given)}` is not a severity" if given else "A severity is needed"
     return f"{what}. Use one of: {runbook.severity_names()} — e.g. `{example}`."
 
 
@@ -135,26 +144,29 @@ def resolve_role(text: str, runbook: Runbook) -> str | None:
     return None
 
 
-def _role(rest: str, runbook: Runbook) -> Command:
+def _role(sent: str, runbook: Runbook) -> Command:
+    rest = unescape(sent)  # a mention typed out by hand names the person too
     match = MENTION.search(rest)
-    role_text = MENTION.sub("", rest).strip()
+    role_text = plain_references(MENTION.sub("", rest)).strip()
     usage = "Name a role and a person: `/incident role commander @ana`."
     if not role_text or not match:
         raise UsageError(usage)
     role = resolve_role(role_text, runbook)
     if role is None:
         names = ", ".join(runbook.roles)
-        raise UsageError(f"`{role_text}` is not a role. Roles: {names}. {usage}")
+        raise UsageError(f"`{escape(role_text)}` is not a role. Roles: {names}. {usage}")
     return Command("role", {"role": role, "user": match.group(1)})
 
 
-def record_args(name: str, rest: str) -> dict[str, str]:
+def record_args(name: str, sent: str) -> dict[str, str]:
+    """The arguments of the record's subcommands; ``sent`` is as Slack sends it."""
+    rest = plain_references(sent)
     if name == "note":
         if not rest:
             raise UsageError("Write the note: `/incident note Saw the spike start at 09:58 in Grafana`.")
         if len(rest) > MAX_NOTE:
             raise UsageError(f"That note is {len(rest)} characters; keep it under {MAX_NOTE}.")
-        return {"text": rest}
+        return {"text": safe_mrkdwn(sent)}
     if name == "milestone":
         words = rest.split()
         if len(words) != 2:
@@ -165,7 +177,7 @@ def record_args(name: str, rest: str) -> dict[str, str]:
         parse_hhmm(words[1])
         return {"milestone": milestone_name(words[0]), "time": words[1]}
     if name == "followup":
-        return parse_followup(rest)
+        return parse_followup(sent)
     if name == "stats":
         return {"days": str(stats_days(rest))}
     if name == "postmortem":

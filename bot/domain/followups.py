@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel
 
 from bot.domain.errors import UsageError
-from bot.domain.text import MENTION
+from bot.domain.text import MENTION, plain_references, safe_mrkdwn
 
 MAX_TEXT = 500
 USAGE = "`/incident followup Add retries to the payment client @ben due: 5d` (owner and due are optional)"
@@ -36,7 +36,8 @@ class FollowUp(BaseModel):
 
 
 def parse_followup(rest: str) -> dict[str, str]:
-    """Split the command's text into ``text``, ``owner`` (a user id) and ``due`` (as typed)."""
+    """Split the command's text (as Slack sends it) into ``text`` (mrkdwn, safe to post),
+    ``owner`` (a user id) and ``due`` (as typed)."""
     args: dict[str, str] = {}
     due = _DUE.search(rest)
     if due:
@@ -51,9 +52,11 @@ def parse_followup(rest: str) -> dict[str, str]:
     text = " ".join(rest.split()).strip(" ,;-")
     if not text:
         raise UsageError(f"Say what needs doing: {USAGE}.")
-    if len(text) > MAX_TEXT:
-        raise UsageError(f"That follow-up is {len(text)} characters; keep it under {MAX_TEXT}.")
-    args["text"] = text
+    if len(plain_references(text)) > MAX_TEXT:
+        raise UsageError(
+            f"That follow-up is {len(plain_references(text))} characters; keep it under {MAX_TEXT}."
+        )
+    args["text"] = safe_mrkdwn(text)
     return args
 
 

@@ -19,7 +19,7 @@ from bot.domain.metrics import is_update
 from bot.domain.milestones import effective
 from bot.domain.models import Snapshot, TimelineEntry
 from bot.domain.runbook import Runbook
-from bot.domain.text import MENTION, local_time
+from bot.domain.text import MENTION, local_time, plain_references
 
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 Names = Callable[[str], str]
@@ -57,8 +57,11 @@ def postmortem_context(
         return f"@{names(user)}" if user else "Firebreak"
 
     def plain(text: str) -> str:
+        """Stored mrkdwn as Markdown: mentions as @names, channels as #names, entities decoded."""
         text = MENTION.sub(lambda m: "@" + (m.group(2) or names(m.group(1))), text)
-        return _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
+        return plain_references(
+            _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text), keep_links=True
+        )
 
     roles = [
         {
@@ -105,8 +108,8 @@ def postmortem_context(
             "private": inc.private,
             "channel": f"#{inc.channel_name}" if inc.channel_name else None,
             "declared_by": who(inc.declared_by),
-            "resolution": inc.resolution,
-            "summary": inc.summary,
+            "resolution": plain(inc.resolution),
+            "summary": plain(inc.summary),
         },
         "roles": roles,
         "milestones": [
@@ -145,7 +148,7 @@ def postmortem_context(
         "escalations": escalations,
         "followups": [
             {
-                "text": f.text,
+                "text": plain(f.text),
                 "owner": who(f.owner) if f.owner else None,
                 "due": f.due.isoformat() if f.due else None,
                 "done": f.done,

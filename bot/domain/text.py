@@ -39,6 +39,56 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_TOKEN = re.compile(r"<([^<>]*)>")
+
+
+def _reference_words(inner: str) -> str:
+    """One of Slack's ``<...>`` references as the words a reader sees: ``@cto``, ``#incidents``."""
+    body, _, label = inner.partition("|")
+    if body.startswith("@"):
+        return "@" + (label or body[1:])
+    if body.startswith("#"):
+        return "#" + (label or body[1:])
+    if body.startswith("!subteam^"):
+        return label if label.startswith("@") else "@" + (label or "group")
+    if body.startswith("!date"):
+        return label
+    if body.startswith("!"):
+        return "@" + body[1:]
+    return label or body  # a link
+
+
+def plain_references(sent: str, keep_links: bool = False) -> str:
+    """Text as Slack sends it (references as ``<@U1|cto>``, typed ``<`` as ``&lt;``) turned into
+    plain words: for titles, topics and channel names, where no reference may be live.
+    ``keep_links`` keeps ``<https://…|label>`` as is (Markdown shows it)."""
+
+    def words(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        if keep_links and inner[:1] not in ("@", "#", "!"):
+            return match.group(0)
+        return _reference_words(inner)
+
+    return unescape(_TOKEN.sub(words, sent))
+
+
+def safe_mrkdwn(sent: str) -> str:
+    """Text as Slack sends it, made safe to post: a user mention someone typed stays a working
+    mention and channel links stay links, but ``@channel``, ``@here``, ``@everyone`` and user-group
+    mentions become plain words. What was typed as text is already escaped by Slack."""
+
+    def keep(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        body = inner.partition("|")[0]
+        if body.startswith("@") and body[1:2] in ("U", "W"):
+            return f"<{body}>"
+        if body.startswith("!"):
+            return escape(_reference_words(inner))
+        return f"<{inner}>"
+
+    return _TOKEN.sub(keep, sent)
+
+
 def unescape(text: str) -> str:
     """Undo Slack's escaping of a slash command's text (Slack sends ``&lt;`` for ``<``)."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -18,7 +18,7 @@ from datetime import timedelta
 from bot.domain.checklist import checklist_for
 from bot.domain.errors import SlackStepFailed, UsageError
 from bot.domain.models import Incident, RoleAssignment
-from bot.domain.text import channel_name, clean_title
+from bot.domain.text import channel_name, clean_title, escape
 from bot.usecases.context import IncidentContext
 from bot.usecases.events import SETUP, Change
 from bot.usecases.ports import NameTaken
@@ -116,7 +116,7 @@ class Declaring:
                 store.set_role(incident.id, commander)
                 store.add_items(incident.id, checklist_for(ctx.runbook, sev.key, now))
                 label = f"{sev.label} declared" + (" (drill)" if request.drill else "")
-                ctx.record(incident, request.declared_by, "declared", f"{label}: {title}")
+                ctx.record(incident, request.declared_by, "declared", f"{label}: {escape(title)}")
         # A repeat finishes a half-done declare; an announcement still queued is not "half-done".
         unfinished = [step for step in incident.missing_steps() if step != "announcement"]
         resumed = not created and bool(unfinished or incident.setup_error)

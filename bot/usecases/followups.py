@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.errors import NotFound, UsageError
 from bot.domain.followups import FollowUp, due_date
-from bot.domain.text import escape
 from bot.usecases.context import IncidentContext
 
 
@@ -41,7 +40,7 @@ class FollowUps:
         due = f", due {f.due.isoformat()}" if f.due else ""
         late = " :warning: overdue" if f.overdue(self.today()) else ""
         ref = self.stores.incidents.get(f.incident_id).ref
-        return f"{prefix} #{f.id} ({ref}): {escape(f.text)} — {owner}{due}{late}"
+        return f"{prefix} #{f.id} ({ref}): {f.text} — {owner}{due}{late}"
 
     def open_lines(self, channel_id: str) -> tuple[str, list[tuple[int, str]]]:
         """Where the list is about ("on INC-3" in its channel, else "across incidents") and each
@@ -68,4 +67,4 @@ class FollowUps:
                 return f"Follow-up #{followup_id} was already done."
             text = f"Follow-up #{followup_id} done: {followup.text}"
             self.ctx.record(incident, user, "followup-done", text)
-        return f"✅ Follow-up #{followup_id} done: {escape(followup.text)}"
+        return f"✅ Follow-up #{followup_id} done: {followup.text}"

@@ -16,7 +16,7 @@ from bot.domain.errors import UsageError
 from bot.domain.models import Incident
 from bot.domain.postmortem import Names, Record, no_names, postmortem_context
 from bot.domain.runbook import Runbook
-from bot.domain.text import drill_prefix, local_time
+from bot.domain.text import drill_prefix, escape, local_time
 from bot.usecases.context import IncidentContext
 from bot.usecases.events import Change
 from bot.usecases.ports import Messenger, PostmortemTemplate, Stores
@@ -76,7 +76,7 @@ class Postmortems:
         except Exception as exc:
             log.exception("the postmortem of INC-%s failed", incident_id)
             incident = self.stores.incidents.get(incident_id)
-            reason = f"{type(exc).__name__}: {exc}"[:300]
+            reason = escape(f"{type(exc).__name__}: {exc}"[:300])
             self.ctx.record(incident, None, "postmortem-failed", f"The postmortem draft failed: {reason}")
             if user and incident.channel_id:
                 text = (f":warning: The postmortem draft of {incident.ref} could not be made ({reason}). "

@@ -39,7 +39,7 @@ class Responding:
             if changed:
                 verb = "ticked" if done else "unticked"
                 kind = f"item:{key}" if done else f"item-undone:{key}"
-                ctx.record(incident, user, kind, f"{verb} “{item.text}”")
+                ctx.record(incident, user, kind, f"{verb} “{escape(item.text)}”")
         if not changed:
             if done:
                 when = local_time(item.done_at, ctx.runbook.settings.timezone)
@@ -180,13 +180,15 @@ class Responding:
         return self.ctx.snapshot(incident_id)
 
     def timeline_since(self, incident_id: int, since: datetime | None = None) -> list[str]:
+        """The timeline as mrkdwn lines, each saying who (the texts are stored safe to post)."""
         timezone = self.ctx.runbook.settings.timezone
         return [
-            f"{local_time(e.at, timezone)} {e.text}"
+            f"{local_time(e.at, timezone)} {who}{e.text}"
             for e in self.ctx.stores.incidents.timeline(incident_id)
             if since is None or e.at >= since
+            for who in [f"<@{e.actor}> " if e.actor and not e.text.startswith("<@") else ""]
         ]
 
 
 def escape_quote(text: str) -> str:
-    return escape(text).replace("\n", "\n>")
+    return text.replace("\n", "\n>")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.milestones import correct, effective, parse_hhmm
 from bot.domain.models import Incident, Message, TimelineEntry
-from bot.domain.text import local_time
+from bot.domain.text import local_time, safe_mrkdwn
 from bot.usecases.context import IncidentContext
 from bot.usecases.events import Change
 
@@ -41,7 +41,9 @@ class Timeline:
         message = fetch()
         if message is None:
             return False
-        entry = TimelineEntry(at=ts_time(ts), actor=message.user, kind=CAPTURED, text=message.text)
+        entry = TimelineEntry(
+            at=ts_time(ts), actor=message.user, kind=CAPTURED, text=safe_mrkdwn(message.text)
+        )
         added = self.stores.captures.capture(incident.id, ts, source, user, entry, self.ctx.clock.now())
         if added:
             self._touched(incident, CAPTURED)

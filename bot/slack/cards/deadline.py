@@ -184,7 +184,7 @@ class DeadlineCards:
         """Follow-up overdue: a DM to its owner (not in a drill), and a line in the incident channel."""
         inc, owner = snap.incident, followup.owner
         assert inc.channel_id is not None and owner is not None
-        ctx.update(followup=escape(followup.text), followup_id=followup.id, owner=f"<@{owner}>",
+        ctx.update(followup=followup.text, followup_id=followup.id, owner=f"<@{owner}>",
                    due_date=followup.due.isoformat() if followup.due else "")  # fmt: skip
         done = {"type": "actions", "block_id": f"followup-{followup.id}",
                 "elements": [button("Done", f"{ids.FOLLOWUP_DONE}{followup.id}", str(followup.id), "primary")]}  # fmt: skip

@@ -153,7 +153,7 @@ class Cards:
             if described:
                 detail += f"\n{described}"
             if inc.summary:
-                detail += f"\n*Latest:* {escape(truncate(inc.summary, 1500))}"
+                detail += f"\n*Latest:* {truncate(inc.summary, 1500)}"
         blocks = [
             section(f"*{text}*\n{detail}"),
             context(f"{inc.ref} · declared {self.time(inc.declared_at)} · {self.state_line(snap)}"),
@@ -168,13 +168,13 @@ class Cards:
         sev = self.runbook.severities[inc.severity]
         if public:
             title = f"📣 {drill_prefix(inc.drill)}Update on {inc.ref} ({sev.label} · {inc.status.label}) from <@{author}>"
-            body = "\n".join(f">{line}" for line in escape(text).splitlines() or [""])
+            body = "\n".join(f">{line}" for line in text.splitlines() or [""])
         else:
             title = f"📣 {drill_prefix(inc.drill)}Update on private incident {inc.ref} ({sev.label} · {inc.status.label})"
             body = "Details are in the incident channel."
         about = f"\n{self.identity(inc)}" if outside else ""
         blocks = [section(f"*{title}*{about}\n{body}"), context(self.state_line(snap))]
-        fallback = f"Update on {inc.ref}: {escape(text)}" if public else title
+        fallback = f"Update on {inc.ref}: {text}" if public else title
         return truncate(fallback, 3000), blocks
 
     def notice(
@@ -202,7 +202,7 @@ class Cards:
         if described:
             lines.append(described)
         if inc.summary:
-            lines.append(f"*Latest update* ({self.time(inc.summary_at)}): {escape(inc.summary)}")
+            lines.append(f"*Latest update* ({self.time(inc.summary_at)}): {inc.summary}")
         missing = inc.missing_steps()
         if missing:
             lines.append(
@@ -211,7 +211,7 @@ class Cards:
             )
         blocks = [section(truncate("\n".join(lines), SECTION_MAX))]
         if timeline:
-            blocks.append(context(escape("\n".join(timeline[-10:]))))
+            blocks.append(context("\n".join(timeline[-10:])))
         return blocks
 
     def incident_list(self, incidents: list[Incident]) -> str:

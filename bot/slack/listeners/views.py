@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.domain.text import escape
 from bot.slack import ids
 from bot.slack.cards.modals import read_declare, read_update
 from bot.slack.deps import SlackDeps
@@ -52,4 +53,5 @@ def submit_update(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[st
     if incident_id is None:
         return
     tell = dm_responder(deps, user)
-    in_background(deps, incident_id, tell, lambda: deps.responding.post_update(incident_id, user, text))
+    safe = escape(text)  # typed into a form: plain text, never markup
+    in_background(deps, incident_id, tell, lambda: deps.responding.post_update(incident_id, user, safe))
