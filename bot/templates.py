@@ -11,9 +11,10 @@ The postmortem is Markdown, not mrkdwn: its context is not escaped.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
@@ -24,8 +25,9 @@ from bot.domain.followups import FollowUp
 from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status, TimelineEntry
 from bot.domain.postmortem import Record, postmortem_context
 from bot.domain.runbook import Runbook
-from bot.domain.text import escape, local_time, truncate
+from bot.domain.text import escape, slack_time, truncate
 from bot.runbooks import shipped_runbooks
+from bot.usecases.ports import Clock
 
 SECTION_MAX = 3000
 TEMPLATES = (
@@ -60,9 +62,10 @@ def environment(folder: Path | str) -> SandboxedEnvironment:
 class Renderer:
     """Renders the clock's templates into Slack mrkdwn that fits one section (3000 chars)."""
 
-    def __init__(self, folder: Path | str, runbook: Runbook) -> None:
+    def __init__(self, folder: Path | str, runbook: Runbook, clock: Clock | None = None) -> None:
         self.folder = Path(folder)
         self.runbook = runbook
+        self.clock = clock
         self.env = environment(self.folder)
 
     def render(self, name: str, **context: Any) -> str:
@@ -83,11 +86,17 @@ class Renderer:
         return TemplateProblem(f"{where}: {exc}")
 
     def time(self, at: datetime | None) -> str | None:
-        return local_time(at, self.runbook.settings.timezone)
+        """An instant as Slack shows it to each reader (their timezone, the day if not today)."""
+        return slack_time(at, self.runbook.settings.timezone, self._today())
 
     def stamp(self, at: datetime | None) -> str | None:
-        """Date and time, for deadlines days away (the postmortem due)."""
-        return local_time(at, self.runbook.settings.timezone, "stamp")
+        """The same, always with the day: deadlines days away (the postmortem due)."""
+        return slack_time(at, self.runbook.settings.timezone, day=True)
+
+    def _today(self) -> date | None:
+        if self.clock is None:
+            return None
+        return self.clock.now().astimezone(ZoneInfo(self.runbook.settings.timezone)).date()
 
     def render_postmortem(self, context: dict[str, Any]) -> str:
         """The postmortem draft: Markdown, kept as typed (no escaping)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,21 +66,30 @@ class Rig:
         return channels[0]
 
     def replies_to(self, user: str) -> list[str]:
-        return [e.get("text", "") for e in self.fake.ephemerals(user_id=self.ids[user])]
+        return [as_read(e.get("text", "")) for e in self.fake.ephemerals(user_id=self.ids[user])]
 
     def card(self, channel_id: str, ts: str) -> str:
         """All the text a person sees on a message, blocks included."""
         return message_text(self.fake.message(channel_id, ts))
 
 
+SLACK_DATE = re.compile(r"<!date\^(\d+)\^[^|>]*\|([^>]*)>")
+
+
+def as_read(text: str) -> str:
+    """Slack's ``<!date^…|fallback>`` as the fallback: a time as the runbook's timezone shows it."""
+    return SLACK_DATE.sub(lambda m: m.group(2), text)
+
+
 def message_texts(message: dict[str, Any], kinds: tuple[str, ...] = ("mrkdwn", "plain_text")) -> list[str]:
-    """The message's ``text`` and every text object of the given kinds in its blocks."""
-    parts = [message.get("text", "")]
+    """The message's ``text`` and every text object of the given kinds in its blocks (times as
+    their fallback text)."""
+    parts = [as_read(message.get("text", ""))]
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             if node.get("type") in kinds:
-                parts.append(node.get("text", ""))
+                parts.append(as_read(node.get("text", "")))
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):

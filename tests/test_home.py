@@ -42,7 +42,9 @@ def test_home_shows_open_and_resolved_incidents_and_follows_changes(rig: Rig) ->
     rig.command("cara", "resolve drill done", channel=second.channel_id)
     text = home_text(rig, "ben")
     assert "Open incidents (1)" in text and "Recently resolved (1)" in text
-    assert "[DRILL] INC-2 · Game day: failover" in text and "resolved 2026-11-21 10:32 · lasted 20m" in text
+    assert (
+        "[DRILL] INC-2 · Game day: failover" in text and "resolved 2026-11-21 10:32 UTC · lasted 20m" in text
+    )
     assert rig.fake.home_view(rig.ids["cara"]) is None
     assert rig.fake.calls_to("views.publish")
 

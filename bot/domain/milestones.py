@@ -20,7 +20,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from bot.domain.errors import UsageError
-from bot.domain.models import Incident, TimelineEntry
+from bot.domain.models import Incident, Snapshot, TimelineEntry
 from bot.domain.text import local_time
 
 MILESTONES = ("declared", "acknowledged", "mitigated", "resolved")
@@ -123,3 +123,12 @@ def correct(
                 f"({' ≤ '.join(MILESTONES)}). If {other} is the wrong one, correct it first."
             )
     return new
+
+
+def with_corrections(snap: Snapshot, corrections: Mapping[str, datetime]) -> Snapshot:
+    """The snapshot as people corrected its milestones: what status updates should say."""
+    fields = {"declared": "declared_at", "mitigated": "mitigated_at", "resolved": "resolved_at"}
+    update = {fields[name]: at for name, at in corrections.items() if name in fields}
+    if not update:
+        return snap
+    return snap.model_copy(update={"incident": snap.incident.model_copy(update=update)})

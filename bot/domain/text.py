@@ -21,6 +21,20 @@ def drill_prefix(drill: bool) -> str:
     return DRILL_LABEL if drill else ""
 
 
+def slack_time(
+    at: datetime | None, timezone: str, today: date | None = None, day: bool = False
+) -> str | None:
+    """An instant in a Slack message: each reader sees it in their own timezone, with the day when
+    it is not today (``<!date^…>``); clients that cannot show that see the plain fallback, in the
+    runbook's timezone and named: ``10:30 UTC`` today, ``2026-11-22 01:22 UTC`` another day."""
+    if at is None:
+        return None
+    local = at.astimezone(ZoneInfo(timezone))
+    same_day = not day and (today is None or local.date() == today)
+    fallback = local.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M") + f" {local.tzname()}"
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
 def local_time(
     at: datetime | None, timezone: str, style: str = "time", today: date | None = None
 ) -> str | None:

@@ -90,13 +90,13 @@ def build_services(
     runbook = load_runbook(settings.runbooks_path)
     templates = settings.runbooks_path / "templates"
     check_templates(templates, runbook)  # a broken template stops the start, naming the file
-    renderer = Renderer(templates, runbook)
+    renderer = Renderer(templates, runbook, clock)
     database = open_database(settings.db_path)
     stores = sqlite_stores(database)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     pacer = pacer or ChannelPacer()
     api = WebApi(make_client(token, settings.api_url, sleep=pacer.sleep), pacer)
-    cards = Cards(runbook)
+    cards = Cards(runbook, clock)
     directory = Directory(api, runbook)
     publisher = SlackPublisher(api, cards, DeadlineCards(runbook, renderer), directory)
     messenger = SlackMessenger(api, cards)

@@ -17,8 +17,9 @@ from bot.domain.durations import format_duration
 from bot.domain.errors import UsageError
 from bot.domain.ledger import Facts, Firing, Obligation, firing, next_update_due, plan
 from bot.domain.ledger import snooze as snoozed
+from bot.domain.milestones import with_corrections
 from bot.domain.models import OutboxEntry
-from bot.domain.text import local_time
+from bot.domain.text import local_time, slack_time
 from bot.usecases.context import IncidentContext
 from bot.usecases.events import Change
 from bot.usecases.outbox import Outbox
@@ -46,6 +47,7 @@ class Deadlines:
         self.alarm = alarm
 
     def hhmm(self, at: datetime | None) -> str:
+        """For the timeline, which outlives Slack (the postmortem shows it): the runbook's timezone."""
         return local_time(at, self.ctx.runbook.settings.timezone) or "—"
 
     # planning --------------------------------------------------------------------------
@@ -142,9 +144,8 @@ class Deadlines:
         closed = {r.id for r, _ in preview.close}
         future = [r for r in after if r.state == "pending" and r.id not in closed] + preview.open
         update_due = next_update_due(r for r in rows if r.id != row.id)
-        entries = self.messages.entries(
-            decision, facts.snap, next_update_due(future), now, update_due, people
-        )
+        shown = with_corrections(facts.snap, self.ctx.stores.captures.corrections(row.incident_id))
+        entries = self.messages.entries(decision, shown, next_update_due(future), now, update_due, people)
         if not entries:  # nothing can be sent yet (no incident channel): never spend the row
             log.info("deadline %s of INC-%s: nothing to send yet, left pending", row.id, row.incident_id)
             return None
@@ -174,7 +175,8 @@ class Deadlines:
             again = self.store.get(deadline_id)
             who = again.acked_by if again else "?"
             raise UsageError(
-                f"Already acknowledged by <@{who}> at {self.hhmm(again.acked_at if again else None)}."
+                f"Already acknowledged by <@{who}> at "
+                f"{slack_time(again.acked_at if again else None, self.ctx.runbook.settings.timezone)}."
             )
         incident = self.ctx.stores.incidents.get(row.incident_id)
         text = f"<@{user}> acknowledged the escalation “{row.key}”"

@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.domain.checklist import checklist_for
 from bot.domain.errors import UnknownRole, UsageError
 from bot.domain.models import Incident, RoleAssignment, Snapshot, Status
-from bot.domain.text import escape, local_time
+from bot.domain.text import escape, slack_time
 from bot.usecases.context import IncidentContext
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Responding:
                 ctx.record(incident, user, kind, f"{verb} “{escape(item.text)}”")
         if not changed:
             if done:
-                when = local_time(item.done_at, ctx.runbook.settings.timezone)
+                when = slack_time(item.done_at, ctx.runbook.settings.timezone)
                 return f"“{escape(item.text)}” is already ticked, by <@{item.done_by}> at {when}."
             return f"“{escape(item.text)}” is not ticked; nothing to untick."
         ctx.refresh_cards(incident_id, "checklist", "announcement")
@@ -89,7 +89,7 @@ class Responding:
             assert holder is not None
             if holder.user_id == user:
                 return f"You already are {name}."
-            when = local_time(holder.assigned_at, ctx.runbook.settings.timezone)
+            when = slack_time(holder.assigned_at, ctx.runbook.settings.timezone)
             return (f"<@{holder.user_id}> already is {name} (since {when}). To change that, use *Hand to…* "
                     f"on the roles card or `/incident role {role} @someone`.")  # fmt: skip
         parts = ("roles", "topic", "announcement") if role == "incident_commander" else ("roles",)
@@ -183,7 +183,7 @@ class Responding:
         """The timeline as mrkdwn lines, each saying who (the texts are stored safe to post)."""
         timezone = self.ctx.runbook.settings.timezone
         return [
-            f"{local_time(e.at, timezone)} {who}{e.text}"
+            f"{slack_time(e.at, timezone)} {who}{e.text}"
             for e in self.ctx.stores.incidents.timeline(incident_id)
             if since is None or e.at >= since
             for who in [f"<@{e.actor}> " if e.actor and not e.text.startswith("<@") else ""]

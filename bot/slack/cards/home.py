@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.domain.durations import format_duration
 from bot.domain.models import Incident, Snapshot
-from bot.domain.text import drill_prefix, escape, local_time, truncate
+from bot.domain.text import drill_prefix, escape, slack_time, truncate
 from bot.slack.cards.incident import Cards
 from bot.slack.cards.kit import Block, context, section
 
@@ -62,5 +62,5 @@ def open_line(cards: Cards, snap: Snapshot, now: datetime) -> str:
 def resolved_line(cards: Cards, inc: Incident) -> str:
     sev = cards.runbook.severities[inc.severity]
     lasted = format_duration(inc.resolved_at - inc.declared_at) if inc.resolved_at else "—"
-    when = local_time(inc.resolved_at, cards.runbook.settings.timezone, "stamp") or "—"
+    when = slack_time(inc.resolved_at, cards.runbook.settings.timezone, day=True) or "—"
     return f"{_title(inc)}\n{sev.label} · resolved {when} · lasted {lasted}"

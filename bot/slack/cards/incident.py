@@ -4,22 +4,28 @@ Structure here; words a team may want to edit stay short."""
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.domain.models import ChecklistState, Incident, Snapshot
 from bot.domain.runbook import Runbook
-from bot.domain.text import drill_prefix, escape, local_time, truncate
+from bot.domain.text import drill_prefix, escape, slack_time, truncate
 from bot.slack import ids
 from bot.slack.cards.kit import MAX_BLOCKS, SECTION_MAX, Block, button, context, plain, section
+from bot.usecases.ports import Clock
 
 
 class Cards:
     """Renders snapshots into messages; one instance per runbook and display timezone."""
 
-    def __init__(self, runbook: Runbook) -> None:
+    def __init__(self, runbook: Runbook, clock: Clock | None = None) -> None:
         self.runbook = runbook
+        self.clock = clock
 
     def time(self, at: datetime | None) -> str:
-        return local_time(at, self.runbook.settings.timezone) or "—"
+        """An instant as Slack shows it to each reader (their timezone, the day if not today)."""
+        timezone = self.runbook.settings.timezone
+        today = self.clock.now().astimezone(ZoneInfo(timezone)).date() if self.clock else None
+        return slack_time(at, timezone, today) or "—"
 
     def heading(self, inc: Incident) -> str:
         sev = self.runbook.severities[inc.severity]
