@@ -25,6 +25,7 @@ HELP = """*Firebreak* — `/incident` commands
 • `/incident role <role> @user` — assign a role (e.g. `commander`, `comms`, `tech_lead`)
 • `/incident mitigated` — impact has stopped
 • `/incident resolve <summary>` — close the incident
+• `/incident reopen` — bring a resolved incident back: investigating again, the clock restarts
 • `/incident status` — summary of this incident (only you see it)
 • `/incident list` — open incidents
 • `/incident note <text>` — add a note to the timeline (or react :pushpin: to a message, or pin it)
@@ -43,10 +44,10 @@ class Command:
     flags: frozenset[str] = frozenset()
 
 
-CHANNEL_COMMANDS = {"update", "severity", "role", "mitigated", "resolve", "status", "note", "milestone",
+CHANNEL_COMMANDS = {"update", "severity", "role", "mitigated", "resolve", "reopen", "status", "note", "milestone",
                     "followup", "postmortem"}  # fmt: skip
 # Every subcommand, in the order help lists them; tests check the README documents each one.
-SUBCOMMANDS = ("declare", "update", "severity", "role", "mitigated", "resolve", "status", "list", "help",
+SUBCOMMANDS = ("declare", "update", "severity", "role", "mitigated", "resolve", "reopen", "status", "list", "help",
                "note", "milestone", "followup", "followups", "postmortem", "stats")  # fmt: skip
 ALIASES = {"new": "declare", "open": "declare", "sev": "severity", "close": "resolve", "ls": "list"}
 _FLAGS = {"--private": "private", "--drill": "drill"}
@@ -73,7 +74,7 @@ def parse(text: str, runbook: Runbook) -> Command:
     plain = plain_references(rest)
     if name == "declare":
         return _declare(plain, runbook)
-    if name in {"help", "list", "status", "mitigated"}:
+    if name in {"help", "list", "status", "mitigated", "reopen"}:
         return Command(name)
     if name == "update":
         if not rest:

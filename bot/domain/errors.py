@@ -21,7 +21,10 @@ class NotInIncidentChannel(FirebreakError):
 
 class IncidentClosed(FirebreakError):
     def __init__(self, ref: str) -> None:
-        super().__init__(f"{ref} is resolved; its checklist and roles can no longer change.")
+        super().__init__(
+            f"{ref} is resolved, so that can no longer change. `/incident reopen` brings it back; until "
+            "then you can still add notes and follow-ups, correct milestones and mark the postmortem done."
+        )
 
 
 class UnknownRole(FirebreakError):

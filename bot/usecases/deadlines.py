@@ -62,7 +62,8 @@ class Deadlines:
     def facts(self, incident_id: int) -> Facts:
         stores = self.ctx.stores
         snap = stores.incidents.snapshot(incident_id)
-        changes = [e.at for e in stores.incidents.timeline(incident_id) if e.kind == "severity"]
+        # a severity change or a reopen restarts the clock: the rules count from it
+        changes = [e.at for e in stores.incidents.timeline(incident_id) if e.kind in ("severity", "reopened")]
         return Facts(
             snap,
             self.ctx.severity(snap.incident),

@@ -176,6 +176,25 @@ class Responding:
         self._then_tell(incident_id, lambda: ctx.publisher.post_notice(ctx.snapshot(incident_id), text))
         return incident
 
+    def reopen(self, incident_id: int, by: str) -> Incident:
+        """``/incident reopen``: back to investigating, the cards' buttons back, the clock restarted
+        (the rules count from now), stakeholders told."""
+        ctx = self.ctx
+        incident = ctx.stores.incidents.get(incident_id)
+        if incident.is_open:
+            raise UsageError(f"{incident.ref} is open; there is nothing to reopen.")
+        with ctx.stores.transaction():
+            incident = ctx.stores.incidents.update(
+                incident_id, status=Status.INVESTIGATING, resolved_at=None, mitigated_at=None
+            )
+            ctx.record(incident, by, "reopened", "Reopened")
+        notice = f"<@{by}> reopened {incident.ref}: it is under investigation again."
+        self._then_tell(
+            incident_id,
+            lambda: ctx.publisher.post_notice(ctx.snapshot(incident_id), notice, stakeholders=True),
+        )
+        return incident
+
     def status(self, incident_id: int) -> Snapshot:
         return self.ctx.snapshot(incident_id)
 

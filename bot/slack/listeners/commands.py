@@ -93,6 +93,7 @@ def _channel_job(
         "role": lambda: responding.assign_role(incident_id, args["role"], args["user"], user),
         "mitigated": lambda: responding.mitigate(incident_id, user),
         "resolve": lambda: responding.resolve(incident_id, user, args.get("summary", "")),
+        "reopen": lambda: responding.reopen(incident_id, user),
         "note": lambda: reply(deps.timeline.note(incident_id, user, args["text"])),
         "milestone": lambda: reply(
             deps.timeline.correct_milestone(incident_id, user, args["milestone"], args["time"])
