@@ -19,7 +19,7 @@ _DAYS = re.compile(r"^(\d{1,4})\s*d?$", re.IGNORECASE)
 RECORD_COMMANDS = ("note", "milestone", "followup", "followups", "stats", "postmortem")
 
 HELP = """*Firebreak* — `/incident` commands
-• `/incident declare <severity> <title>` — open an incident (`p0`..`p3` or critical/high/medium/low; add `--private` for a private channel). Without arguments: a form.
+• `/incident declare <severity> <title>` — open an incident (`p0`..`p3` or critical/high/medium/low; add `--private` for a private channel, `--drill` for a rehearsal that pages nobody). Without arguments: a form.
 • `/incident update <text>` — post a status update here and to stakeholders
 • `/incident severity <severity>` — change the severity
 • `/incident role <role> @user` — assign a role (e.g. `commander`, `comms`, `tech_lead`)

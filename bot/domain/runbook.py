@@ -144,14 +144,22 @@ class Runbook(_Strict):
                     ]
                 if esc.unless.startswith("item:") and esc.unless[5:] not in item_keys:
                     problems.append(f"{where}: escalation {esc.key}: no checklist item {esc.unless[5:]!r}")
+        missing: dict[str, int] = {}  # a severity the checklist names but severities.yml lacks
         for phase in self.phases:
             for item in phase.items:
                 where = f"checklists.yml: {phase.key}.{item.key}"
                 if item.owner and item.owner not in self.roles:
                     problems.append(f"{where}: owner {item.owner!r} is not in roles.yml")
-                problems += [
-                    f"{where}: unknown severity {s!r}" for s in item.severities if s not in self.severities
-                ]
+                for s in item.severities:
+                    if s not in self.severities:
+                        missing[s] = missing.get(s, 0) + 1
+        for s, count in missing.items():
+            # one line where the change most likely happened: a severity renamed or removed
+            problems.append(
+                f"severities.yml: no severity {s!r}, but checklists.yml gives it to {count} item"
+                f"{'s' if count != 1 else ''}. Was it renamed? Rename it in checklists.yml too "
+                f"(severities here: {', '.join(self.severities)})"
+            )
         if "incident_commander" not in self.roles:
             problems.append("roles.yml: the role incident_commander is required")
         if problems:

@@ -92,7 +92,7 @@ class Cards:
         for start in range(0, len(takes), 25):
             blocks.append({"type": "actions", "elements": takes[start : start + 25]})
         blocks.append(context(self.state_line(snap)))
-        return f"Roles for {inc.ref}", blocks
+        return f"{drill_prefix(inc.drill)}Roles for {inc.ref}", blocks
 
     # checklist card --------------------------------------------------------------------
     def item_line(self, item: ChecklistState) -> str:
@@ -127,7 +127,7 @@ class Cards:
         if len(head) + len(body) > MAX_BLOCKS:
             body = self._compact_checklist(inc, phases)
         done, total = snap.progress
-        return f"Checklist for {inc.ref}: {done}/{total} done", head + body
+        return f"{drill_prefix(inc.drill)}Checklist for {inc.ref}: {done}/{total} done", head + body
 
     def _compact_checklist(self, inc: Incident, phases: dict[str, list[ChecklistState]]) -> list[Block]:
         """A long checklist: one section per phase and its buttons in actions blocks."""
@@ -180,7 +180,7 @@ class Cards:
             body = "Details are in the incident channel."
         about = f"\n{self.identity(inc)}" if outside else ""
         blocks = [section(f"*{title}*{about}\n{body}"), context(self.state_line(snap))]
-        fallback = f"Update on {inc.ref}: {text}" if public else title
+        fallback = f"{drill_prefix(inc.drill)}Update on {inc.ref}: {text}" if public else title
         return truncate(fallback, 3000), blocks
 
     def notice(

@@ -29,10 +29,14 @@ def declare_modal(
         severity_select["initial_option"] = chosen
     private_option = {"text": plain("Private incident (private channel, no title in announcements)"),
                       "value": "private"}  # fmt: skip
+    drill_option = {
+        "text": plain("Drill (labelled [DRILL]; invites only you, pages nobody)"),
+        "value": "drill",
+    }
     checkbox: dict[str, Any] = {
         "type": "checkboxes",
         "action_id": ids.OPTIONS_INPUT,
-        "options": [private_option],
+        "options": [private_option, drill_option],
     }
     if private:
         checkbox["initial_options"] = [private_option]
@@ -109,6 +113,7 @@ def read_declare(view: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         "severity": selected.get("value", ""),
         "description": description,
         "private": any(o.get("value") == "private" for o in options),
+        "drill": any(o.get("value") == "drill" for o in options),
         "origin": origin,
     }
     return fields, errors

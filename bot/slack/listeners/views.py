@@ -37,6 +37,7 @@ def submit_declare(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[s
         declared_by=user,
         description=fields["description"],
         private=fields["private"],
+        drill=fields["drill"],
         origin_channel=fields["origin"],
         request_key=f"view:{view['id']}",  # a double submit of one modal is one incident
     )
