@@ -144,7 +144,8 @@ class Runbook(_Strict):
                     ]
                 if esc.unless.startswith("item:") and esc.unless[5:] not in item_keys:
                     problems.append(f"{where}: escalation {esc.key}: no checklist item {esc.unless[5:]!r}")
-        missing: dict[str, int] = {}  # a severity the checklist names but severities.yml lacks
+        missing: dict[str, list[str]] = {}  # a severity the checklist names but severities.yml lacks
+        named = {s for p in self.phases for i in p.items for s in i.severities}
         for phase in self.phases:
             for item in phase.items:
                 where = f"checklists.yml: {phase.key}.{item.key}"
@@ -152,14 +153,17 @@ class Runbook(_Strict):
                     problems.append(f"{where}: owner {item.owner!r} is not in roles.yml")
                 for s in item.severities:
                     if s not in self.severities:
-                        missing[s] = missing.get(s, 0) + 1
-        for s, count in missing.items():
-            # one line where the change most likely happened: a severity renamed or removed
-            problems.append(
-                f"severities.yml: no severity {s!r}, but checklists.yml gives it to {count} item"
-                f"{'s' if count != 1 else ''}. Was it renamed? Rename it in checklists.yml too "
-                f"(severities here: {', '.join(self.severities)})"
-            )
+                        missing.setdefault(s, []).append(where)
+        orphans = [key for key in self.severities if key not in named]
+        for s, places in missing.items():
+            if orphans:  # a severity renamed in severities.yml: say so there, once
+                problems.append(
+                    f"severities.yml: no severity {s!r}, but checklists.yml gives it to {len(places)} item"
+                    f"{'s' if len(places) != 1 else ''}. Was it renamed to {' or '.join(map(repr, orphans))}? "
+                    "Rename it in checklists.yml too"
+                )
+            else:
+                problems += [f"{where}: unknown severity {s!r}" for where in places]
         if "incident_commander" not in self.roles:
             problems.append("roles.yml: the role incident_commander is required")
         if problems:
