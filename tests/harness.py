@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -208,3 +209,18 @@ def wait_for(rig: Rig, predicate: Callable[[], Any], timeout: float = 10.0, sett
         return predicate()
 
     return wait_until(check, timeout, fake=rig.fake)
+
+
+def at_once(*actions: Callable[[], object]) -> None:
+    """Run the actions on threads released together (people clicking at the same moment)."""
+    barrier = threading.Barrier(len(actions))
+
+    def run(action: Callable[[], object]) -> None:
+        barrier.wait()
+        action()
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from tests.harness import Rig, checklist, click, current, declare, item_line, timeline_kinds
+from tests.harness import Rig, at_once, checklist, click, current, declare, item_line, timeline_kinds
 
 TICK, UNTICK = "checklist-tick:", "checklist-untick:"
 
@@ -140,18 +140,13 @@ def test_a_double_click_on_tick_ticks_once_and_tells_the_clicker(rig: Rig) -> No
 def test_two_people_ticking_the_same_item_at_once_leave_it_ticked(rig: Rig) -> None:
     inc = current(rig, declare(rig))
     assert inc.channel_id and inc.checklist_ts
-    barrier = threading.Barrier(2)
-
-    def go(user: str) -> None:
-        barrier.wait()
-        assert inc.channel_id and inc.checklist_ts
-        click_as_shown(rig, user, inc.channel_id, inc.checklist_ts, TICK + "severity-confirmed", str(inc.id))
-
-    threads = [threading.Thread(target=go, args=(user,)) for user in ("ben", "cara")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    channel, ts = inc.channel_id, inc.checklist_ts
+    at_once(
+        *(
+            lambda user=user: click_as_shown(rig, user, channel, ts, TICK + "severity-confirmed", str(inc.id))
+            for user in ("ben", "cara")
+        )
+    )
     rig.settle()
     assert item_line(checklist(rig, inc), "Severity confirmed").startswith("☑")
     assert timeline_kinds(rig, inc).count("item:severity-confirmed") == 1

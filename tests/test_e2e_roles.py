@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-
-from tests.harness import Rig, click, current, declare, message_text, timeline_kinds
+from tests.harness import Rig, at_once, click, current, declare, message_text, timeline_kinds
 from tests.test_e2e_checklist import click_as_shown
 
 
@@ -103,18 +101,13 @@ def test_take_on_a_role_someone_holds_leaves_it_with_them(rig: Rig) -> None:
 def test_two_people_taking_one_role_at_once_one_gets_it(rig: Rig) -> None:
     inc = current(rig, declare(rig))
     assert inc.channel_id and inc.roles_ts
-    barrier = threading.Barrier(2)
-
-    def go(user: str) -> None:
-        barrier.wait()
-        assert inc.channel_id and inc.roles_ts
-        click_as_shown(rig, user, inc.channel_id, inc.roles_ts, "role-take:scribe", str(inc.id))
-
-    threads = [threading.Thread(target=go, args=(user,)) for user in ("ben", "cara")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    channel, ts = inc.channel_id, inc.roles_ts
+    at_once(
+        *(
+            lambda user=user: click_as_shown(rig, user, channel, ts, "role-take:scribe", str(inc.id))
+            for user in ("ben", "cara")
+        )
+    )
     rig.settle()
     assert timeline_kinds(rig, inc).count("role:scribe") == 1
     holder = rig.bot.services.stores.incidents.roles(inc.id)["scribe"].user_id

@@ -28,6 +28,14 @@ class Responding:
         self.ctx.refresh_cards(incident_id, *cards)
         notice()
 
+    def _tell_everyone(self, incident_id: int, notice: str) -> None:
+        """Refresh every card, then tell the channel and the stakeholders."""
+        ctx = self.ctx
+        self._then_tell(
+            incident_id,
+            lambda: ctx.publisher.post_notice(ctx.snapshot(incident_id), notice, stakeholders=True),
+        )
+
     # checklist -------------------------------------------------------------------------
     def set_item(self, incident_id: int, key: str, user: str, done: bool) -> str | None:
         """A *Tick* (``done``) or *Untick* click. A click whose intent already holds (a double
@@ -148,11 +156,7 @@ class Responding:
                 incident_id, status=Status.MITIGATED, mitigated_at=ctx.clock.now()
             )
             ctx.record(incident, by, "mitigated", "Impact mitigated")
-        notice = f"<@{by}> marked {incident.ref} mitigated."
-        self._then_tell(
-            incident_id,
-            lambda: ctx.publisher.post_notice(ctx.snapshot(incident_id), notice, stakeholders=True),
-        )
+        self._tell_everyone(incident_id, f"<@{by}> marked {incident.ref} mitigated.")
         return incident
 
     def resolve(self, incident_id: int, by: str, summary: str) -> Incident:
@@ -188,11 +192,7 @@ class Responding:
                 incident_id, status=Status.INVESTIGATING, resolved_at=None, mitigated_at=None
             )
             ctx.record(incident, by, "reopened", "Reopened")
-        notice = f"<@{by}> reopened {incident.ref}: it is under investigation again."
-        self._then_tell(
-            incident_id,
-            lambda: ctx.publisher.post_notice(ctx.snapshot(incident_id), notice, stakeholders=True),
-        )
+        self._tell_everyone(incident_id, f"<@{by}> reopened {incident.ref}: it is under investigation again.")
         return incident
 
     def status(self, incident_id: int) -> Snapshot:
