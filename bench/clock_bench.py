@@ -134,21 +134,19 @@ def pct(values: list[float], q: float) -> float:
 
 
 def due_times(services: Services) -> dict[int, datetime]:
-    with services.database.lock:
-        rows = services.database.db.query("select id, due_at from deadlines")
-        return {r["id"]: datetime.fromisoformat(r["due_at"]) for r in rows}
+    rows = services.database.query("select id, due_at from deadlines")
+    return {r["id"]: datetime.fromisoformat(r["due_at"]) for r in rows}
 
 
 def unsent(services: Services) -> int:
     """Rows due but not fired, firings with messages still to send, and unsent messages."""
     now = datetime.now(UTC).isoformat(timespec="microseconds")
-    with services.database.lock:
-        rows = services.database.db.query(
-            "select (select count(*) from deadlines where state = 'firing' or (state = 'pending'"
-            " and due_at <= ?)) + (select count(*) from outbox where state = 'pending') as n",
-            [now],
-        )
-        return int(next(iter(rows))["n"])
+    rows = services.database.query(
+        "select (select count(*) from deadlines where state = 'firing' or (state = 'pending'"
+        " and due_at <= ?)) + (select count(*) from outbox where state = 'pending') as n",
+        [now],
+    )
+    return int(rows[0]["n"])
 
 
 def scenario_many(conn: Connection, api: tuple[str, str, str], tmp: Path, n: int, spread: float) -> None:

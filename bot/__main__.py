@@ -77,7 +77,7 @@ def _postmortem(settings: Settings, args: argparse.Namespace) -> int:
     """Print the stored draft, or a draft of what is recorded so far. Reads the database; no Slack."""
     from bot.clock import SystemClock
     from bot.domain.errors import NotFound
-    from bot.runtime.wiring import sqlite_stores
+    from bot.runtime.wiring import stores_over
     from bot.store.database import open_database
     from bot.templates import Renderer
     from bot.usecases.postmortem import gather_context
@@ -88,7 +88,7 @@ def _postmortem(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     database = open_database(settings.db_path)
     try:
-        stores = sqlite_stores(database)
+        stores = stores_over(database)
         try:
             incident = stores.incidents.get(number)
         except NotFound:
@@ -111,7 +111,7 @@ def _postmortem(settings: Settings, args: argparse.Namespace) -> int:
 
 def _stats(settings: Settings, args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
-    from bot.runtime.wiring import sqlite_stores
+    from bot.runtime.wiring import stores_over
     from bot.store.database import open_database
     from bot.usecases.stats import stats_report
 
@@ -121,7 +121,7 @@ def _stats(settings: Settings, args: argparse.Namespace) -> int:
     database = open_database(settings.db_path)
     try:
         runbook = load_runbook(settings.runbooks_path)
-        print(stats_report(sqlite_stores(database), runbook, SystemClock().now(), args.days))
+        print(stats_report(stores_over(database), runbook, SystemClock().now(), args.days))
         return 0
     finally:
         database.close()

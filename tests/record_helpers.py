@@ -25,10 +25,10 @@ def say(rig: Rig, user: str, channel: str, text: str, thread_ts: str | None = No
 
 
 def captures(rig: Rig, incident_id: int, ts: str) -> int:
-    row = rig.bot.services.database.db.execute(
-        "select count(*) from captures where incident_id = ? and message_ts = ?", [incident_id, ts]
-    ).fetchone()
-    return int(row[0])
+    rows = rig.bot.services.database.query(
+        "select count(*) as n from captures where incident_id = ? and message_ts = ?", [incident_id, ts]
+    )
+    return int(rows[0]["n"])
 
 
 def click_ephemeral(rig: Rig, user: str, shown: dict[str, Any], action_id: str) -> DeliveryResult:

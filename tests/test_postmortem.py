@@ -10,7 +10,7 @@ import pytest
 from bot.__main__ import main
 from bot.domain.models import Incident
 from bot.runbooks import load_runbook
-from bot.runtime.wiring import sqlite_stores
+from bot.runtime.wiring import stores_over
 from bot.store import open_database
 from bot.templates import Renderer, TemplateProblem
 from bot.usecases.postmortem import gather_context
@@ -136,7 +136,7 @@ def test_drill_postmortem_and_topic_are_labelled(rig: Rig) -> None:
 def test_the_template_is_the_teams_to_edit(tmp_path: Path) -> None:
     runbook = load_runbook(RUNBOOKS)
     database = open_database(None)
-    stores = sqlite_stores(database)
+    stores = stores_over(database)
     at = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
     def render(folder: Path) -> str:

@@ -12,7 +12,7 @@ import sqlite_utils
 
 from bot.domain.models import ChecklistState, Status
 from bot.store import IncidentStore, NotFoundError, open_database
-from bot.store.database import Database, to_text
+from bot.store.database import to_text
 from bot.store.migrations import (
     MIGRATIONS,
     add_reminder_columns,
@@ -20,6 +20,7 @@ from bot.store.migrations import (
     create_incidents,
     create_record_tables,
 )
+from bot.store.sqlite import SqliteDatabase as Database
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 

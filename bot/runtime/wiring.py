@@ -3,8 +3,6 @@ Nothing else wires objects together; nothing here does I/O at import time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,12 +64,7 @@ class Services:
         self.database.close()
 
 
-def sqlite_stores(database: Database) -> Stores:
-    @contextmanager
-    def transaction() -> Iterator[object]:
-        with database.transaction() as db:
-            yield db
-
+def stores_over(database: Database) -> Stores:
     return Stores(
         incidents=IncidentStore(database),
         deadlines=DeadlineStore(database),
@@ -79,7 +72,8 @@ def sqlite_stores(database: Database) -> Stores:
         followups=FollowUpStore(database),
         postmortems=PostmortemStore(database),
         home_viewers=HomeViewerStore(database),
-        transaction=transaction,
+        transaction=database.transaction,
+        exclusive=database.exclusive,
     )
 
 
@@ -92,7 +86,7 @@ def build_services(
     check_templates(templates, runbook)  # a broken template stops the start, naming the file
     renderer = Renderer(templates, runbook, clock)
     database = open_database(settings.db_path)
-    stores = sqlite_stores(database)
+    stores = stores_over(database)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     pacer = pacer or ChannelPacer()
     api = WebApi(make_client(token, settings.api_url, sleep=pacer.sleep), pacer)

@@ -1,4 +1,4 @@
-"""SQLite persistence through sqlite-utils: the only package that writes SQL."""
+"""Storage: SQLite (one process) or PostgreSQL (several replicas); the only package that writes SQL."""
 
 from bot.store.database import open_database
 from bot.store.incidents import IncidentStore, NotFoundError

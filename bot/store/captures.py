@@ -17,18 +17,18 @@ class CaptureStore(SqlStore):
         """Remember who captured a message and how; add its timeline entry if it has none yet.
         Returns whether the message was added to the timeline."""
         ref = f"message:{ts}"
-        with self.database.transaction() as db:
-            db.execute(
-                "insert or ignore into captures (incident_id, message_ts, source, user_id, created_at)"
-                " values (?, ?, ?, ?, ?)",
+        with self.database.transaction():
+            self._execute(
+                "insert into captures (incident_id, message_ts, source, user_id, created_at)"
+                " values (?, ?, ?, ?, ?) on conflict do nothing",
                 [incident_id, ts, source, user, to_text(now)],
             )
-            exists = db.execute(
-                "select 1 from timeline where incident_id = ? and ref = ?", [incident_id, ref]
-            ).fetchone()
+            exists = self._query(
+                "select 1 as one from timeline where incident_id = ? and ref = ?", [incident_id, ref]
+            )
             if exists:
                 return False
-            db.execute(
+            self._execute(
                 "insert into timeline (incident_id, at, actor, kind, text, ref) values (?, ?, ?, ?, ?, ?)",
                 [incident_id, to_text(entry.at), entry.actor, entry.kind, entry.text, ref],
             )
@@ -37,21 +37,21 @@ class CaptureStore(SqlStore):
     def release(self, incident_id: int, ts: str, source: str, user: str | None) -> bool:
         """Forget a capture (``user`` None: every user's, e.g. an unpin); drop the timeline entry
         once no capture of the message is left. Returns whether the entry was removed."""
-        with self.database.transaction() as db:
+        with self.database.transaction():
             sql = "delete from captures where incident_id = ? and message_ts = ? and source = ?"
             params: list[Any] = [incident_id, ts, source]
             if user is not None:
                 sql, params = sql + " and user_id = ?", [*params, user]
-            db.execute(sql, params)
-            left = db.execute(
-                "select 1 from captures where incident_id = ? and message_ts = ?", [incident_id, ts]
-            ).fetchone()
+            self._execute(sql, params)
+            left = self._query(
+                "select 1 as one from captures where incident_id = ? and message_ts = ?", [incident_id, ts]
+            )
             if left:
                 return False
-            cursor = db.execute(
+            changed = self._execute(
                 "delete from timeline where incident_id = ? and ref = ?", [incident_id, f"message:{ts}"]
             )
-            return cursor.rowcount > 0
+            return changed > 0
 
     # milestones -------------------------------------------------------------------------
     def corrections(self, incident_id: int) -> dict[str, datetime]:
@@ -65,9 +65,10 @@ class CaptureStore(SqlStore):
         return out
 
     def correct(self, incident_id: int, name: str, at: datetime, by: str, now: datetime) -> None:
-        with self.database.transaction() as db:
-            db.execute(
-                "insert or replace into milestones (incident_id, name, at, set_by, set_at)"
-                " values (?, ?, ?, ?, ?)",
+        with self.database.transaction():
+            self._execute(
+                "insert into milestones (incident_id, name, at, set_by, set_at) values (?, ?, ?, ?, ?)"
+                " on conflict (incident_id, name) do update set at = excluded.at, set_by = excluded.set_by,"
+                " set_at = excluded.set_at",
                 [incident_id, name, to_text(at), by, to_text(now)],
             )

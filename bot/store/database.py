@@ -1,88 +1,101 @@
-"""Opening the database: WAL mode, one shared connection guarded by a lock, and migrations."""
+"""What every store talks to: a database with transactions, portable SQL and a cross-process lock.
+
+Two engines implement it: SQLite (:mod:`bot.store.sqlite`, one process, the default) and
+PostgreSQL (:mod:`bot.store.postgres`, several replicas). The stores write their SQL once, with
+``?`` placeholders and what both engines accept (``on conflict``, ``returning``); times are
+ISO 8601 text in UTC, so they compare and sort as text on both.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
-from bot.store.migrations import MIGRATIONS
+Params = Sequence[Any]
 
 
-class Database:
-    """A sqlite-utils database shared by threads: every access holds ``lock``."""
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached (or the URL is wrong); the message says which and why."""
 
-    def __init__(self, path: Path | str | None) -> None:
-        target = ":memory:" if path is None or str(path) == ":memory:" else str(path)
-        conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None, timeout=30)
-        self.db = sqlite_utils.Database(conn)
-        self.lock = threading.RLock()
-        if target != ":memory:":
-            self.db.enable_wal()
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA synchronous = NORMAL")
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite_utils.Database]:
-        with self.lock, self.db.atomic():
-            yield self.db
+class Database(ABC):
+    engine: str
 
-    def migrate(self, migrations: sqlite_utils.Migrations | None = None) -> int:
-        """Apply pending migrations in order; return how many of the set are applied in all."""
-        steps = MIGRATIONS if migrations is None else migrations
-        with self.lock:
-            self._adopt_user_version(steps)
-            steps.apply(self.db)
-            return len(steps.applied(self.db))
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """One transaction; nested ones join it (savepoints), so one use case is one transaction."""
 
-    def _adopt_user_version(self, steps: sqlite_utils.Migrations) -> None:
-        """Bridge a database made by the old runner, which counted applied steps in user_version.
+    @abstractmethod
+    def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]: ...
 
-        Such a database has a user_version of N and no record of the set: mark its first N steps
-        applied, without running them, so ``apply`` runs only the rest.
-        """
-        if steps.applied(self.db):
-            return
-        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
-        if version == 0:
-            return
-        names = [step.name for step in steps.pending(self.db)]
-        if version > len(names):
-            raise RuntimeError(f"database user_version {version} is beyond the {len(names)} known migrations")
-        with self.db.atomic():
-            steps.ensure_migrations_table(self.db)
-            applied_at = str(datetime.now(UTC))
-            self.db.table(steps.migrations_table).insert_all(
-                {"migration_set": steps.name, "name": name, "applied_at": applied_at}
-                for name in names[:version]
-            )
+    @abstractmethod
+    def execute(self, sql: str, params: Params = ()) -> int:
+        """Run a statement; the number of rows it changed."""
 
-    def close(self) -> None:
-        with self.lock:
-            self.db.close()
+    def insert(self, sql: str, params: Params = ()) -> int:
+        """An ``insert ... returning id``; the new row's id."""
+        rows = self.query(sql, params)
+        return int(rows[0]["id"])
+
+    @abstractmethod
+    def lock_for_transaction(self, key: str) -> None:
+        """Inside a transaction: hold ``key`` against other processes until it ends (a check and
+        the insert it guards)."""
+
+    @abstractmethod
+    def exclusive(self, key: str) -> AbstractContextManager[None]:
+        """Hold ``key`` against every process sharing this database (one declare setup at a time)."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise DatabaseUnavailable unless the database answers."""
+
+    @abstractmethod
+    def migrate(self) -> int:
+        """Apply pending schema steps, once even when several processes start together."""
+
+    @abstractmethod
+    def close(self) -> None: ...
 
 
 class SqlStore:
-    """What every store shares: the database, and a query helper that holds its lock."""
+    """What every store shares: its database."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self.db = database.db
 
-    def _query(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        with self.database.lock:
-            return list(self.db.query(sql, params))
+    def _query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        return self.database.query(sql, params)
+
+    def _execute(self, sql: str, params: Params = ()) -> int:
+        return self.database.execute(sql, params)
 
 
-def open_database(path: Path | str | None) -> Database:
-    database = Database(path)
-    database.migrate()
+def is_postgres_url(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def open_database(target: Path | str | None) -> Database:
+    """``BOT_DB``: a ``postgresql://`` URL selects PostgreSQL; anything else is a SQLite file
+    (None or ``:memory:`` an in-memory one). Migrated before it is returned."""
+    database: Database
+    if target is not None and is_postgres_url(str(target)):
+        from bot.store.postgres import PostgresDatabase
+
+        database = PostgresDatabase(str(target))
+    else:
+        from bot.store.sqlite import SqliteDatabase
+
+        database = SqliteDatabase(target)
+    try:
+        database.migrate()
+    except Exception:
+        database.close()
+        raise
     return database
 
 

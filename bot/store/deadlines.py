@@ -113,14 +113,14 @@ class DeadlineStore(SqlStore):
 
     # writing ---------------------------------------------------------------------------
     def apply(self, plan: Plan, now: datetime) -> None:
-        with self.database.transaction() as db:
+        with self.database.transaction():
             for row, state in plan.close:
-                db.execute(
+                self._execute(
                     "update deadlines set state = ?, closed_at = ? where id = ? and state = 'pending'",
                     [state, to_text(now), row.id],
                 )
             for ob in plan.open:
-                db.execute(
+                self._execute(
                     "insert into deadlines (incident_id, kind, key, rung, slot, due_at, state, base_at,"
                     " snoozed_s, created_at) values (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
                     [ob.incident_id, ob.kind, ob.key, ob.rung, ob.slot, to_text(ob.due_at),
@@ -129,43 +129,43 @@ class DeadlineStore(SqlStore):
 
     def claim(self, deadline_id: int, now: datetime, note: str = "") -> bool:
         """``pending`` → ``firing`` if still pending and due; False when another firing won."""
-        with self.database.transaction() as db:
-            cursor = db.execute(
+        with self.database.transaction():
+            changed = self._execute(
                 "update deadlines set state = 'firing', fired_at = ?, note = ? where id = ?"
                 " and state = 'pending' and due_at <= ?",
                 [to_text(now), note, deadline_id, to_text(now)],
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
     def skip(self, deadline_id: int, now: datetime) -> None:
-        with self.database.transaction() as db:
-            db.execute(
+        with self.database.transaction():
+            self._execute(
                 "update deadlines set state = 'cancelled', closed_at = ? where id = ? and state = 'pending'",
                 [to_text(now), deadline_id],
             )
 
     def snooze(self, row: Obligation) -> None:
-        with self.database.transaction() as db:
-            db.execute(
+        with self.database.transaction():
+            self._execute(
                 "update deadlines set due_at = ?, slot = ?, snoozed_s = ? where id = ? and state = 'pending'",
                 [to_text(row.due_at), row.slot, int(row.snoozed.total_seconds()), row.id],
             )
 
     def acknowledge(self, deadline_id: int, user: str, at: datetime) -> bool:
         """Record the first acknowledgement of an escalation row; False if already acknowledged."""
-        with self.database.transaction() as db:
-            cursor = db.execute(
+        with self.database.transaction():
+            changed = self._execute(
                 "update deadlines set acked_by = ?, acked_at = ? where id = ? and kind = 'escalation'"
                 " and acked_at is null",
                 [user, to_text(at), deadline_id],
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
     # the outbox ------------------------------------------------------------------------
     def add_outbox(self, deadline: Obligation, entries: list[OutboxEntry], now: datetime) -> None:
-        with self.database.transaction() as db:
+        with self.database.transaction():
             for entry in entries:
-                db.execute(
+                self._execute(
                     "insert into outbox (deadline_id, incident_id, step, target, channel, text, blocks,"
                     " state, next_attempt_at, created_at) values (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
                     [deadline.id, deadline.incident_id, entry.step, entry.target, entry.channel,
@@ -173,7 +173,7 @@ class DeadlineStore(SqlStore):
                      to_text(now)],
                 )  # fmt: skip
             if not entries:
-                self._maybe_fired(db, deadline.id)
+                self._maybe_fired(deadline.id)
 
     def outbox(self, deadline_id: int) -> list[OutboxEntry]:
         rows = self._query("select * from outbox where deadline_id = ? order by id", [deadline_id])
@@ -181,12 +181,12 @@ class DeadlineStore(SqlStore):
 
     def retry_now(self, now: datetime) -> int:
         """At start-up: every pending message is due at once (a crash may have left a backoff)."""
-        with self.database.transaction() as db:
-            cursor = db.execute(
+        with self.database.transaction():
+            changed = self._execute(
                 "update outbox set next_attempt_at = ? where state = 'pending' and next_attempt_at > ?",
                 [to_text(now), to_text(now)],
             )
-            return int(cursor.rowcount)
+            return changed
 
     def entry(self, entry_id: int) -> OutboxEntry:
         return _entry(self._query("select * from outbox where id = ?", [entry_id])[0])
@@ -196,37 +196,36 @@ class DeadlineStore(SqlStore):
     ) -> OutboxEntry | None:
         """Count an attempt before the Slack call and push the retry time out; None if the
         entry is sent, given up, or not due for a retry yet."""
-        with self.database.transaction() as db:
-            cursor = db.execute(
+        with self.database.transaction():
+            changed = self._execute(
                 "update outbox set attempts = attempts + 1, channel = ?, next_attempt_at = ?"
                 " where id = ? and state = 'pending' and next_attempt_at <= ?",
                 [channel, to_text(retry_at), entry_id, to_text(now)],
             )
-            if cursor.rowcount != 1:
+            if changed != 1:
                 return None
         return self.entry(entry_id)
 
     def mark_sent(self, entry: OutboxEntry, channel: str, ts: str, now: datetime) -> None:
-        with self.database.transaction() as db:
-            db.execute(
+        with self.database.transaction():
+            self._execute(
                 "update outbox set state = 'sent', channel = ?, ts = ?, sent_at = ?, error = null"
                 " where id = ?",
                 [channel, ts, to_text(now), entry.id],
             )
-            self._maybe_fired(db, entry.deadline_id)
+            self._maybe_fired(entry.deadline_id)
 
     def mark_failed(self, entry: OutboxEntry, error: str, give_up: bool) -> None:
-        with self.database.transaction() as db:
-            db.execute(
+        with self.database.transaction():
+            self._execute(
                 "update outbox set error = ?, state = ? where id = ?",
                 [error[:500], "failed" if give_up else "pending", entry.id],
             )
             if give_up:
-                self._maybe_fired(db, entry.deadline_id)
+                self._maybe_fired(entry.deadline_id)
 
-    @staticmethod
-    def _maybe_fired(db: Any, deadline_id: int | None) -> None:
-        db.execute(
+    def _maybe_fired(self, deadline_id: int | None) -> None:
+        self._execute(
             "update deadlines set state = 'fired' where id = ? and state = 'firing' and not exists"
             " (select 1 from outbox where deadline_id = ? and state = 'pending')",
             [deadline_id, deadline_id],

@@ -24,13 +24,11 @@ class FollowUpStore(SqlStore):
     def add_followup(
         self, incident_id: int, text: str, owner: str | None, due: date | None, by: str, now: datetime
     ) -> FollowUp:
-        with self.database.transaction() as db:
-            cursor = db.execute(
-                "insert into followups (incident_id, text, owner, due, created_by, created_at)"
-                " values (?, ?, ?, ?, ?, ?)",
-                [incident_id, text, owner, due.isoformat() if due else None, by, to_text(now)],
-            )
-            followup_id = int(cursor.lastrowid or 0)
+        followup_id = self.database.insert(
+            "insert into followups (incident_id, text, owner, due, created_by, created_at)"
+            " values (?, ?, ?, ?, ?, ?) returning id",
+            [incident_id, text, owner, due.isoformat() if due else None, by, to_text(now)],
+        )
         return self.followup(followup_id)
 
     def followup(self, followup_id: int) -> FollowUp:
@@ -50,9 +48,9 @@ class FollowUpStore(SqlStore):
 
     def finish_followup(self, followup_id: int, by: str, now: datetime) -> bool:
         """Mark done; False if it already was."""
-        with self.database.transaction() as db:
-            cursor = db.execute(
+        with self.database.transaction():
+            changed = self._execute(
                 "update followups set done_by = ?, done_at = ? where id = ? and done_at is null",
                 [by, to_text(now), followup_id],
             )
-            return cursor.rowcount == 1
+            return changed == 1

@@ -9,9 +9,11 @@ from bot.store.database import SqlStore, to_text
 
 class HomeViewerStore(SqlStore):
     def remember_home(self, user: str, now: datetime) -> None:
-        with self.database.transaction() as db:
-            db.execute(
-                "insert or replace into home_users (user_id, opened_at) values (?, ?)", [user, to_text(now)]
+        with self.database.transaction():
+            self._execute(
+                "insert into home_users (user_id, opened_at) values (?, ?)"
+                " on conflict (user_id) do update set opened_at = excluded.opened_at",
+                [user, to_text(now)],
             )
 
     def home_users(self) -> list[str]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from bot.domain.errors import NotFound
 from bot.domain.models import (
     ChecklistState,
@@ -55,6 +53,9 @@ def _item(row: dict[str, Any]) -> ChecklistState:
     return ChecklistState.model_validate(data)
 
 
+INCIDENT_COLUMNS = frozenset(Incident.model_fields) | {"request_key"}
+
+
 class IncidentStore(SqlStore):
     # incidents -------------------------------------------------------------------------
     def create(
@@ -66,82 +67,112 @@ class IncidentStore(SqlStore):
         """Insert an incident, unless it repeats one: the same ``request_key``, or (with
         ``duplicate_since``) the same person, title and severity declared since then or left
         half set up by a Slack failure.
-        Returns the incident and whether it is new; the check and insert are one transaction."""
-        with self.database.transaction() as db:
+        Returns the incident and whether it is new. The check and the insert are one transaction,
+        held against every process by the declarer's and title's key."""
+        with self.database.transaction():
+            self.database.lock_for_transaction(f"declare:{incident['declared_by']}:{incident['title']}")
             rows: list[dict[str, Any]] = []
             if request_key:
-                rows = list(db.table("incidents").rows_where("request_key = ?", [request_key]))
+                rows = self._query("select * from incidents where request_key = ?", [request_key])
             if not rows and duplicate_since is not None:
                 # The same declare moments ago (a double submit), or one whose Slack setup failed
                 # however long ago: "run the same command again" must finish it, not start over.
-                rows = list(
-                    db.table("incidents").rows_where(
-                        "declared_by = ? and title = ? and severity = ? and status != 'resolved'"
-                        " and (declared_at >= ? or setup_error != '')",
-                        [
-                            incident["declared_by"],
-                            incident["title"],
-                            incident["severity"],
-                            to_text(duplicate_since),
-                        ],
-                        limit=1,
-                    )
+                rows = self._query(
+                    "select * from incidents where declared_by = ? and title = ? and severity = ?"
+                    " and status != 'resolved' and (declared_at >= ? or setup_error != '') order by id limit 1",
+                    [
+                        incident["declared_by"],
+                        incident["title"],
+                        incident["severity"],
+                        to_text(duplicate_since),
+                    ],
                 )
             if rows:
                 return _incident(rows[0]), False
             row = _incident_row(incident) | {"request_key": request_key}
             row.setdefault("status", Status.INVESTIGATING.value)
-            table = db.table("incidents").insert(row)
-            return _incident(db.table("incidents").get(int(table.last_pk or 0))), True
+            row.setdefault("setup_error", "")
+            names = [name for name in row if name in INCIDENT_COLUMNS]
+            incident_id = self.database.insert(
+                f"insert into incidents ({', '.join(names)}) values ({', '.join('?' * len(names))}) returning id",
+                [row[name] for name in names],
+            )
+            return self.get(incident_id), True
 
     def get(self, incident_id: int) -> Incident:
-        with self.database.lock:
-            rows = list(self.db.table("incidents").rows_where("id = ?", [incident_id]))
+        rows = self._query("select * from incidents where id = ?", [incident_id])
         if not rows:
             raise NotFoundError(f"no incident {incident_id}")
         return _incident(rows[0])
 
     def by_channel(self, channel_id: str) -> Incident | None:
-        with self.database.lock:
-            rows = list(self.db.table("incidents").rows_where("channel_id = ?", [channel_id], limit=1))
+        rows = self._query("select * from incidents where channel_id = ? order by id limit 1", [channel_id])
         return _incident(rows[0]) if rows else None
 
     def update(self, incident_id: int, **fields: Any) -> Incident:
-        with self.database.transaction() as db:
-            try:
-                db.table("incidents").update(incident_id, _incident_row(fields))
-            except sqlite_utils.db.NotFoundError as exc:
-                raise NotFoundError(f"no incident {incident_id}") from exc
-        return self.get(incident_id)
+        row = _incident_row(fields)
+        unknown = set(row) - INCIDENT_COLUMNS
+        if unknown:
+            raise ValueError(f"no incident fields {sorted(unknown)}")
+        with self.database.transaction():
+            if row:
+                assignments = ", ".join(f"{name} = ?" for name in row)
+                changed = self._execute(
+                    f"update incidents set {assignments} where id = ?", [*row.values(), incident_id]
+                )
+                if not changed:
+                    raise NotFoundError(f"no incident {incident_id}")
+            return self.get(incident_id)
 
     def open_incidents(self) -> list[Incident]:
-        with self.database.lock:
-            rows = self.db.table("incidents").rows_where("status != ?", ["resolved"], order_by="id")
-            return [_incident(r) for r in rows]
+        return [
+            _incident(r)
+            for r in self._query("select * from incidents where status != 'resolved' order by id")
+        ]
 
     def resolved(self, limit: int = 10) -> list[Incident]:
-        with self.database.lock:
-            rows = self.db.table("incidents").rows_where(
-                "status = ?", ["resolved"], order_by="resolved_at desc", limit=limit
-            )
-            return [_incident(r) for r in rows]
+        rows = self._query(
+            "select * from incidents where status = 'resolved' order by resolved_at desc, id desc limit ?",
+            [limit],
+        )
+        return [_incident(r) for r in rows]
 
     def all_incidents(self) -> list[Incident]:
-        with self.database.lock:
-            return [_incident(r) for r in self.db.table("incidents").rows_where(order_by="id")]
+        return [_incident(r) for r in self._query("select * from incidents order by id")]
 
     # roles -----------------------------------------------------------------------------
     def set_role(self, incident_id: int, assignment: RoleAssignment) -> RoleAssignment | None:
         """Assign a role; return the previous holder's assignment, if any."""
-        with self.database.transaction() as db:
-            before = list(
-                db.table("roles").rows_where("incident_id = ? and role = ?", [incident_id, assignment.role])
-            )
-            row = assignment.model_dump() | {"incident_id": incident_id}
-            row["assigned_at"] = to_text(assignment.assigned_at)
-            row["confirmed"] = int(assignment.confirmed)
-            db.table("roles").upsert(row, pk=("incident_id", "role"))
-        return self._role(before[0]) if before else None
+        with self.database.transaction():
+            before = self.roles(incident_id).get(assignment.role)
+            self._execute(
+                "insert into roles (incident_id, role, user_id, assigned_by, assigned_at, confirmed)"
+                " values (?, ?, ?, ?, ?, ?) on conflict (incident_id, role) do update set"
+                " user_id = excluded.user_id, assigned_by = excluded.assigned_by,"
+                " assigned_at = excluded.assigned_at, confirmed = excluded.confirmed",
+                [incident_id, assignment.role, assignment.user_id, assignment.assigned_by,
+                 to_text(assignment.assigned_at), int(assignment.confirmed)],
+            )  # fmt: skip
+        return before
+
+    def take_role(self, incident_id: int, assignment: RoleAssignment) -> tuple[RoleAssignment | None, bool]:
+        """Give a free role (or one held by default, unconfirmed) to ``assignment.user_id``;
+        atomically, in one statement. Returns the holder before, and whether the role was taken
+        (False: someone — maybe the same person — holds it for real)."""
+        with self.database.transaction():
+            before = self.roles(incident_id).get(assignment.role)
+            taken = self._execute(
+                "insert into roles (incident_id, role, user_id, assigned_by, assigned_at, confirmed)"
+                " values (?, ?, ?, ?, ?, ?) on conflict (incident_id, role) do update set"
+                " user_id = excluded.user_id, assigned_by = excluded.assigned_by,"
+                " assigned_at = excluded.assigned_at, confirmed = excluded.confirmed"
+                " where roles.confirmed = 0",
+                [incident_id, assignment.role, assignment.user_id, assignment.assigned_by,
+                 to_text(assignment.assigned_at), int(assignment.confirmed)],
+            )  # fmt: skip
+            if not taken:
+                return self.roles(incident_id).get(assignment.role), False
+        return before, True
 
     @staticmethod
     def _role(row: dict[str, Any]) -> RoleAssignment:
@@ -154,95 +185,66 @@ class IncidentStore(SqlStore):
         )
 
     def roles(self, incident_id: int) -> dict[str, RoleAssignment]:
-        with self.database.lock:
-            rows = list(self.db.table("roles").rows_where("incident_id = ?", [incident_id]))
+        rows = self._query(
+            "select * from roles where incident_id = ? order by assigned_at, role", [incident_id]
+        )
         return {r["role"]: self._role(r) for r in rows}
 
     # checklist -------------------------------------------------------------------------
     def add_items(self, incident_id: int, items: list[ChecklistState]) -> int:
         """Add items not already on the incident's checklist (ticked ones are kept); return count."""
-        with self.database.transaction() as db:
-            existing = {r["key"] for r in db.table("checklist").rows_where("incident_id = ?", [incident_id])}
-            rows = []
+        added = 0
+        with self.database.transaction():
             for item in items:
-                if item.key in existing:
-                    continue
-                row = item.model_dump() | {"incident_id": incident_id}
-                row["due_at"] = to_text(item.due_at)
-                row["done_at"] = to_text(item.done_at)
-                rows.append(row)
-            db.table("checklist").insert_all(rows, pk=("incident_id", "key"))
-            return len(rows)
+                added += self._execute(
+                    "insert into checklist (incident_id, key, phase, phase_name, text, position, due_at, owner,"
+                    " done_by, done_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (incident_id, key) do nothing",
+                    [incident_id, item.key, item.phase, item.phase_name, item.text, item.position,
+                     to_text(item.due_at), item.owner, item.done_by, to_text(item.done_at)],
+                )  # fmt: skip
+        return added
 
     def items(self, incident_id: int) -> list[ChecklistState]:
-        with self.database.lock:
-            rows = self.db.table("checklist").rows_where(
-                "incident_id = ?", [incident_id], order_by="position"
-            )
-            return [_item(r) for r in rows]
+        rows = self._query(
+            "select * from checklist where incident_id = ? order by position, key", [incident_id]
+        )
+        return [_item(r) for r in rows]
 
     def set_item(
         self, incident_id: int, key: str, user: str, at: datetime, done: bool
     ) -> tuple[ChecklistState, bool]:
         """Tick (``done``) or untick an item, atomically; whether it changed (False: it already was)."""
-        with self.database.transaction() as db:
-            where = "incident_id = ? and key = ?"
-            rows = list(db.table("checklist").rows_where(where, [incident_id, key]))
-            if not rows:
-                raise NotFoundError(f"no checklist item {key!r} on incident {incident_id}")
-            if (rows[0]["done_by"] is not None) == done:
-                return _item(rows[0]), False
-            db.execute(
-                f"update checklist set done_by = ?, done_at = ? where {where}",
+        where = "incident_id = ? and key = ?"
+        with self.database.transaction():
+            condition = "done_by is null" if done else "done_by is not null"
+            changed = self._execute(
+                f"update checklist set done_by = ?, done_at = ? where {where} and {condition}",
                 [user if done else None, to_text(at) if done else None, incident_id, key],
             )
-            return _item(next(db.table("checklist").rows_where(where, [incident_id, key]))), True
-
-    def take_role(self, incident_id: int, assignment: RoleAssignment) -> tuple[RoleAssignment | None, bool]:
-        """Give a free role (or one held by default, unconfirmed) to ``assignment.user_id``;
-        atomically. Returns the holder before, and whether the role was taken (False: someone —
-        maybe the same person — holds it for real)."""
-        with self.database.transaction():
-            holder = self.roles(incident_id).get(assignment.role)
-            if holder is not None and holder.confirmed:
-                return holder, False
-            return self.set_role(incident_id, assignment), True
+            rows = self._query(f"select * from checklist where {where}", [incident_id, key])
+            if not rows:
+                raise NotFoundError(f"no checklist item {key!r} on incident {incident_id}")
+            return _item(rows[0]), bool(changed)
 
     # timeline --------------------------------------------------------------------------
     def add_timeline(
         self, incident_id: int, at: datetime, actor: str | None, kind: str, text: str
     ) -> TimelineEntry:
-        with self.database.transaction() as db:
-            table = db.table("timeline").insert(
-                {
-                    "incident_id": incident_id,
-                    "at": to_text(at),
-                    "actor": actor,
-                    "kind": kind,
-                    "text": text,
-                }
-            )
-            entry_id = table.last_pk
+        entry_id = self.database.insert(
+            "insert into timeline (incident_id, at, actor, kind, text) values (?, ?, ?, ?, ?) returning id",
+            [incident_id, to_text(at), actor, kind, text],
+        )
         return TimelineEntry(id=entry_id, at=at, actor=actor, kind=kind, text=text)
 
     def timeline(self, incident_id: int) -> list[TimelineEntry]:
-        with self.database.lock:
-            rows = list(
-                self.db.table("timeline").rows_where("incident_id = ?", [incident_id], order_by="at, id")
-            )
+        rows = self._query("select * from timeline where incident_id = ? order by at, id", [incident_id])
         return [
-            TimelineEntry(
-                id=r["id"],
-                at=from_text(r["at"]),
-                actor=r["actor"],
-                kind=r["kind"],
-                text=r["text"],
-            )
+            TimelineEntry(id=r["id"], at=from_text(r["at"]), actor=r["actor"], kind=r["kind"], text=r["text"])
             for r in rows
         ]
 
     def snapshot(self, incident_id: int, next_update_due: datetime | None = None) -> Snapshot:
-        with self.database.lock:
+        with self.database.transaction():  # one consistent read
             return Snapshot(
                 incident=self.get(incident_id),
                 roles=self.roles(incident_id),

@@ -9,9 +9,7 @@ second, it never holds a thread another incident's channel needs.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -48,37 +46,9 @@ class DeclareResult:
     resumed: bool = False  # a repeat that finished a half-done declare
 
 
-class KeyedLocks:
-    """One lock per key, forgotten once nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[Hashable, tuple[threading.Lock, int]] = {}
-
-    @contextmanager
-    def hold(self, key: Hashable) -> Iterator[None]:
-        with self._guard:
-            lock, users = self._locks.get(key, (threading.Lock(), 0))
-            self._locks[key] = (lock, users + 1)
-        try:
-            with lock:
-                yield
-        finally:
-            with self._guard:
-                lock, users = self._locks[key]
-                if users == 1:
-                    del self._locks[key]
-                else:
-                    self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-
 class Declaring:
     def __init__(self, ctx: IncidentContext) -> None:
         self.ctx = ctx
-        self.locks = KeyedLocks()
 
     def declare(self, request: DeclareRequest) -> DeclareResult:
         """Write the incident first, then create its Slack side; a repeat resumes, never doubles."""
@@ -126,7 +96,7 @@ class Declaring:
 
     def complete_setup(self, incident_id: int) -> Incident:
         """Create whatever Slack resource is still missing; one setup at a time per incident."""
-        with self.locks.hold(incident_id):
+        with self.ctx.stores.exclusive(f"setup:{incident_id}"):
             incident = self._complete_setup(incident_id)
         self.ctx.events.publish(Change(incident, SETUP, self.ctx.clock.now()))
         return incident

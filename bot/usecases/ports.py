@@ -250,3 +250,5 @@ class Stores:
     home_viewers: HomeViewerStore
     transaction: Callable[[], AbstractContextManager[object]]
     """One transaction around several stores' writes; nested ones join it."""
+    exclusive: Callable[[str], AbstractContextManager[object]]
+    """Hold a key against every process sharing the database (one declare's setup at a time)."""

@@ -18,7 +18,7 @@ import pytest
 
 from bot.domain.errors import NotFound
 from bot.domain.models import ChecklistState, RoleAssignment, Status
-from bot.runtime.wiring import sqlite_stores
+from bot.runtime.wiring import stores_over
 from bot.store.database import open_database
 from bot.usecases.ports import IncidentStore
 from tests.fakes.incident_store import InMemoryIncidentStore
@@ -37,7 +37,7 @@ class Subject:
 
 def sqlite_subject() -> Iterator[Subject]:
     database = open_database(None)
-    stores = sqlite_stores(database)
+    stores = stores_over(database)
     yield Subject(stores.incidents, stores.transaction)
     database.close()
 

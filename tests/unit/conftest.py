@@ -15,7 +15,7 @@ from bot.clock import FakeClock
 from bot.domain.models import Incident
 from bot.domain.runbook import Runbook
 from bot.runbooks import load_runbook
-from bot.runtime.wiring import sqlite_stores
+from bot.runtime.wiring import stores_over
 from bot.store.database import open_database
 from bot.usecases.context import IncidentContext
 from bot.usecases.declare import DeclareRequest, Declaring
@@ -69,7 +69,7 @@ def env() -> Iterator[Env]:
     )
     ids["#incidents"] = slack.add_channel("incidents", [*ids.values(), BOT_USER])
     database = open_database(None)
-    sql = sqlite_stores(database)
+    sql = stores_over(database)
     store = InMemoryIncidentStore()
 
     @contextmanager
@@ -78,8 +78,9 @@ def env() -> Iterator[Env]:
             yield store
 
     stores = Stores(
-        store, sql.deadlines, sql.captures, sql.followups, sql.postmortems, sql.home_viewers, transaction
-    )
+        store, sql.deadlines, sql.captures, sql.followups, sql.postmortems, sql.home_viewers, transaction,
+        sql.exclusive,
+    )  # fmt: skip
     clock, worker = FakeClock(), SyncWorker()
     ctx = IncidentContext(stores, runbook(), slack, clock, IncidentEvents(), worker, ids["#incidents"])
     yield Env(ctx, store, slack, clock, worker, ids, Declaring(ctx), Responding(ctx))
