@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from slack_bolt import App, BoltRequest
 
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
 MAX_BODY = 1_000_000
 
 
@@ -57,14 +59,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
-        if self.path.split("?")[0] == "/healthz":
+        if self.path.split("?")[0] == HEALTH_PATH:
             body = json.dumps({"ok": True, **self.server.health()}).encode()
             self._send(200, body, {"Content-Type": "application/json"})
         else:
             self._send(404, b"not found")
 
     def do_POST(self) -> None:
-        if self.path.split("?")[0] != "/slack/events":
+        if self.path.split("?")[0] != EVENTS_PATH:
             self._send(404, b"not found")
             return
         length = int(self.headers.get("Content-Length") or 0)
