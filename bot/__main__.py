@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.runbooks import RunbookError, load_runbook
+from bot.store.database import DatabaseUnavailable
 
 
 def _run(settings: Settings) -> int:
@@ -86,13 +87,13 @@ def _postmortem(settings: Settings, args: argparse.Namespace) -> int:
     if number is None:
         print(f"error: {args.incident!r} is not an incident; write INC-3 or 3", file=sys.stderr)
         return 2
-    database = open_database(settings.db_path)
+    database = open_database(settings.database)
     try:
         stores = stores_over(database)
         try:
             incident = stores.incidents.get(number)
         except NotFound:
-            print(f"error: there is no INC-{number} in {settings.db_path}", file=sys.stderr)
+            print(f"error: there is no INC-{number} in {settings.database}", file=sys.stderr)
             return 1
         stored = stores.postmortems.postmortem(number)
         if stored is not None:
@@ -118,7 +119,7 @@ def _stats(settings: Settings, args: argparse.Namespace) -> int:
     if args.days <= 0:
         print("error: --days must be at least 1", file=sys.stderr)
         return 2
-    database = open_database(settings.db_path)
+    database = open_database(settings.database)
     try:
         runbook = load_runbook(settings.runbooks_path)
         print(stats_report(stores_over(database), runbook, SystemClock().now(), args.days))
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "playground" or (command == "run" and wants_playground(settings)):
             return _playground(settings, args)
         return _run(settings)
-    except (ConfigError, RunbookError) as exc:
+    except (ConfigError, RunbookError, DatabaseUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

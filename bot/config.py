@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(DEFAULT_API_URL, alias="SLACK_API_URL")
     http_port: int | None = Field(None, alias="BOT_HTTP_PORT")
     http_host: str = Field("0.0.0.0", alias="BOT_HTTP_HOST")
-    db_path: Path = Field(Path("incidents.db"), alias="BOT_DB")
+    database: str = Field("incidents.db", alias="BOT_DB")  # a SQLite file, or a postgresql:// URL
     runbooks_setting: Path | None = Field(None, alias="BOT_RUNBOOKS")
     stakeholder_channel: str | None = Field(None, alias="BOT_STAKEHOLDER_CHANNEL")
     log_level: LogLevel = Field("INFO", alias="BOT_LOG_LEVEL")

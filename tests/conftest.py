@@ -7,6 +7,7 @@ of incident runs in a fraction of a second."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.fakeslack import FakeSlack
 from tests.harness import Rig, make_settings, pacer, seed, start_bot
+from tests.postgres import REQUIRED, Cluster, start_cluster
 
 
 @pytest.fixture
@@ -35,10 +37,51 @@ def fake_slack(paced: bool) -> Iterator[FakeSlack]:
     fake.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster | str]:
+    """The session's PostgreSQL, started on first use; or why there is none."""
+    cluster = start_cluster()
+    yield cluster
+    if isinstance(cluster, Cluster):
+        cluster.stop()
+
+
+def postgres_url(cluster: Cluster | str) -> str:
+    """A fresh, migrated PostgreSQL database for one test (skipped, or failed under CI, without one)."""
+    if isinstance(cluster, str):
+        if os.environ.get(REQUIRED):
+            pytest.fail(f"PostgreSQL is required here: {cluster}")
+        pytest.skip(cluster)
+    return cluster.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest) -> str:
+    """The end-to-end tests run on both engines (``sqlite_only`` ones on SQLite alone)."""
+    return str(request.param)
+
+
 @pytest.fixture
-def rig(fake_slack: FakeSlack, clock: FakeClock, tmp_path: Path, paced: bool) -> Iterator[Rig]:
+def database_url(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if engine == "postgres":
+        return postgres_url(request.getfixturevalue("postgres_cluster"))
+    return str(tmp_path / "incidents.db")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``sqlite_only`` tests (SQLite's files, subprocesses sharing a file) run once, on SQLite."""
+    items[:] = [
+        item for item in items
+        if not (item.get_closest_marker("sqlite_only") and "[postgres" in item.nodeid)
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def rig(
+    fake_slack: FakeSlack, clock: FakeClock, tmp_path: Path, paced: bool, database_url: str
+) -> Iterator[Rig]:
     ids = seed(fake_slack)
-    settings = make_settings(fake_slack, tmp_path, ids["#incidents"])
+    settings = make_settings(fake_slack, tmp_path, ids["#incidents"], BOT_DB=database_url)
     waits: list[float] = []
     bot = start_bot(fake_slack, settings, clock, pacer(paced, waits))
     rig = Rig(fake_slack, bot, clock, ids, tmp_path, waits)

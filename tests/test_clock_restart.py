@@ -93,7 +93,7 @@ def workspace(fake_slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
     return {
         "SLACK_BOT_TOKEN": fake_slack.bot_token,
         "SLACK_API_URL": fake_slack.api_url,
-        "BOT_DB": str(settings.db_path),
+        "BOT_DB": str(settings.database),
         "BOT_RUNBOOKS": str(settings.runbooks_path),
         "BOT_STAKEHOLDER_CHANNEL": ids["#incidents"],
     }

@@ -118,7 +118,7 @@ def test_stats_command_and_cli_exclude_drills(rig: Rig, monkeypatch: pytest.Monk
     rig.command("cara", "stats week")
     assert "not a number of days" in rig.replies_to("cara")[-1]
 
-    monkeypatch.setenv("BOT_DB", str(rig.bot.settings.db_path))
+    monkeypatch.setenv("BOT_DB", str(rig.bot.settings.database))
     monkeypatch.setenv("BOT_RUNBOOKS", str(rig.bot.settings.runbooks_path))
     assert main(["stats", "--days", "36500"]) == 0  # the CLI uses the real clock: look far back
     out = capsys.readouterr().out

@@ -102,7 +102,7 @@ def test_cli_prints_the_stored_postmortem(
 ) -> None:
     inc = run_incident(rig)
     settings = rig.bot.settings
-    monkeypatch.setenv("BOT_DB", str(settings.db_path))
+    monkeypatch.setenv("BOT_DB", str(settings.database))
     monkeypatch.setenv("BOT_RUNBOOKS", str(settings.runbooks_path))
     assert main(["postmortem", "INC-1"]) == 0
     out = capsys.readouterr().out

@@ -317,7 +317,7 @@ def reminder_workspace(tmp_path: Path) -> Iterator[tuple[FakeSlack, dict[str, st
     env = {
         "SLACK_BOT_TOKEN": fake.bot_token,
         "SLACK_API_URL": fake.api_url,
-        "BOT_DB": str(settings.db_path),
+        "BOT_DB": str(settings.database),
         "BOT_RUNBOOKS": str(settings.runbooks_path),
         "BOT_STAKEHOLDER_CHANNEL": ids["#incidents"],
     }

@@ -72,7 +72,7 @@ def playground_settings(settings: Settings, fake: FakeSlack, db_dir: Path, stake
             "slack_api_url": fake.api_url,
             "http_port": 0,
             "http_host": "127.0.0.1",
-            "db_path": db_dir / "playground.db",
+            "database": str(db_dir / "playground.db"),
             "stakeholder_channel": stakeholders,
         }
     )

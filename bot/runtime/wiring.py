@@ -85,7 +85,7 @@ def build_services(
     templates = settings.runbooks_path / "templates"
     check_templates(templates, runbook)  # a broken template stops the start, naming the file
     renderer = Renderer(templates, runbook, clock)
-    database = open_database(settings.db_path)
+    database = open_database(settings.database)
     stores = stores_over(database)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     pacer = pacer or ChannelPacer()

@@ -57,6 +57,10 @@ class DeadlineStore(SqlStore):
         rows = self._query("select * from deadlines where incident_id = ? order by id", [incident_id])
         return [_obligation(r) for r in rows]
 
+    def lock_incident(self, incident_id: int) -> None:
+        """Inside a transaction: plan or fire this incident's rows alone, whatever the process."""
+        self.database.lock_for_transaction(f"incident:{incident_id}")
+
     def rows_for(self, incident_ids: list[int]) -> list[Obligation]:
         """Every row of these incidents, by due time (the metrics and the postmortem read them)."""
         if not incident_ids:
@@ -95,7 +99,7 @@ class DeadlineStore(SqlStore):
         rows = self._query(
             "select min(t) as t from (select min(due_at) as t from deadlines where state = 'pending'"
             " and due_at > ? union all select min(next_attempt_at) from outbox where state = 'pending'"
-            " and next_attempt_at > ?)",
+            " and next_attempt_at > ?) as due",
             [to_text(after), to_text(after)],
         )
         return from_text(rows[0]["t"]) if rows else None
@@ -208,6 +212,7 @@ class DeadlineStore(SqlStore):
 
     def mark_sent(self, entry: OutboxEntry, channel: str, ts: str, now: datetime) -> None:
         with self.database.transaction():
+            self._lock_row(entry.deadline_id)
             self._execute(
                 "update outbox set state = 'sent', channel = ?, ts = ?, sent_at = ?, error = null"
                 " where id = ?",
@@ -217,12 +222,19 @@ class DeadlineStore(SqlStore):
 
     def mark_failed(self, entry: OutboxEntry, error: str, give_up: bool) -> None:
         with self.database.transaction():
+            self._lock_row(entry.deadline_id)
             self._execute(
                 "update outbox set error = ?, state = ? where id = ?",
                 [error[:500], "failed" if give_up else "pending", entry.id],
             )
             if give_up:
                 self._maybe_fired(entry.deadline_id)
+
+    def _lock_row(self, deadline_id: int | None) -> None:
+        """Take the deadline row's lock first, so two of its messages marked at once (on two
+        threads or replicas) are decided one after the other: the last one sees every other
+        message sent and marks the row fired."""
+        self._execute("update deadlines set state = state where id = ?", [deadline_id])
 
     def _maybe_fired(self, deadline_id: int | None) -> None:
         self._execute(

@@ -76,6 +76,7 @@ class Deadlines:
     def replan(self, incident_id: int, now: datetime, facts: Facts | None = None) -> list[Obligation]:
         """Bring the incident's pending rows in line with its state; return the rows opened."""
         with self.ctx.stores.transaction():
+            self.store.lock_incident(incident_id)
             the_plan = plan(facts or self.facts(incident_id), self.store.rows(incident_id), now)
             if not the_plan.empty:
                 self.store.apply(the_plan, now)
@@ -128,6 +129,10 @@ class Deadlines:
 
     def _fire(self, deadline_id: int, now: datetime, people: list[str]) -> list[OutboxEntry] | None:
         """Inside the transaction: decide on the current state, render, claim, write, re-plan."""
+        row = self.store.get(deadline_id)
+        if row is None or row.id is None:
+            return None
+        self.store.lock_incident(row.incident_id)
         row = self.store.get(deadline_id)
         if row is None or row.id is None or row.state != "pending" or row.due_at > now:
             return None
