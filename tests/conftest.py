@@ -7,7 +7,6 @@ of incident runs in a fraction of a second."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.fakeslack import FakeSlack
 from tests.harness import Rig, make_settings, pacer, seed, start_bot
-from tests.postgres import REQUIRED, Cluster, start_cluster
+from tests.postgres import Cluster, postgres_url, start_cluster
 
 
 @pytest.fixture
@@ -44,15 +43,6 @@ def postgres_cluster() -> Iterator[Cluster | str]:
     yield cluster
     if isinstance(cluster, Cluster):
         cluster.stop()
-
-
-def postgres_url(cluster: Cluster | str) -> str:
-    """A fresh, migrated PostgreSQL database for one test (skipped, or failed under CI, without one)."""
-    if isinstance(cluster, str):
-        if os.environ.get(REQUIRED):
-            pytest.fail(f"PostgreSQL is required here: {cluster}")
-        pytest.skip(cluster)
-    return cluster.new_database()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

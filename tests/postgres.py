@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+import pytest
 
 from bot.store.database import open_database
 
@@ -106,3 +107,12 @@ def start_cluster() -> Cluster | str:
             shutil.rmtree(directory, ignore_errors=True)
             return f"could not start PostgreSQL: {' '.join(step[:3])}…: {(done.stderr or done.stdout).strip()[:300]}"
     return Cluster(f"postgresql://firebreak@127.0.0.1:{port}/postgres", directory, run_as)
+
+
+def postgres_url(cluster: Cluster | str) -> str:
+    """A fresh, migrated PostgreSQL database for one test (skipped, or failed under CI, without one)."""
+    if isinstance(cluster, str):
+        if os.environ.get(REQUIRED):
+            pytest.fail(f"PostgreSQL is required here: {cluster}")
+        pytest.skip(cluster)
+    return cluster.new_database()

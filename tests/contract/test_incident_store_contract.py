@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
+import psycopg
 import pytest
 
 from bot.domain.errors import NotFound
@@ -22,11 +23,12 @@ from bot.runtime.wiring import stores_over
 from bot.store.database import open_database
 from bot.usecases.ports import IncidentStore
 from tests.fakes.incident_store import InMemoryIncidentStore
+from tests.postgres import postgres_url
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=2)
-# Rows for an incident that does not exist are refused: SQLite's foreign keys, the fake's NotFound.
-REFUSED = (NotFound, sqlite3.IntegrityError)
+# Rows for an incident that does not exist are refused: the engines' foreign keys, the fake's NotFound.
+REFUSED = (NotFound, sqlite3.IntegrityError, psycopg.errors.ForeignKeyViolation)
 
 
 @dataclass
@@ -35,21 +37,30 @@ class Subject:
     transaction: Callable[[], AbstractContextManager[object]]
 
 
-def sqlite_subject() -> Iterator[Subject]:
+def sqlite_subject(request: pytest.FixtureRequest) -> Iterator[Subject]:
     database = open_database(None)
     stores = stores_over(database)
     yield Subject(stores.incidents, stores.transaction)
     database.close()
 
 
-def memory_subject() -> Iterator[Subject]:
+def postgres_subject(request: pytest.FixtureRequest) -> Iterator[Subject]:
+    database = open_database(postgres_url(request.getfixturevalue("postgres_cluster")))
+    stores = stores_over(database)
+    yield Subject(stores.incidents, stores.transaction)
+    database.close()
+
+
+def memory_subject(request: pytest.FixtureRequest) -> Iterator[Subject]:
     store = InMemoryIncidentStore()
     yield Subject(store, store.transaction)
 
 
-@pytest.fixture(params=[sqlite_subject, memory_subject], ids=["sqlite", "memory"])
+@pytest.fixture(
+    params=[sqlite_subject, postgres_subject, memory_subject], ids=["sqlite", "postgres", "memory"]
+)
 def subject(request: pytest.FixtureRequest) -> Iterator[Subject]:
-    yield from request.param()
+    yield from request.param(request)
 
 
 @pytest.fixture
