@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import re
 import signal
 import sys
 import threading
 from pathlib import Path
 
+from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.runbooks import RunbookError, load_runbook
 from bot.store.database import DatabaseUnavailable
@@ -22,10 +22,12 @@ def _run(settings: Settings) -> int:
     bot = connect(settings)
     if settings.http_port is not None:
         server = bot.serve_http()
-        print(f"Firebreak serving Slack on {server.url}/slack/events (health: /healthz)")
+        print(f"Firebreak serving Slack on {server.url}/slack/events (probes: /healthz, /readyz, /metrics)")
     else:
         bot.connect_socket_mode()
         print("Firebreak connected to Slack over Socket Mode")
+        if bot.probes is not None:
+            print(f"Probes on {bot.probes.url}: /healthz, /readyz, /metrics")
     bot.start_background_work()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -171,9 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "init":
             return _init(args)
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        logs.configure(settings.log_level, settings.log_format)
         if settings.runbooks_are_shipped and command in ("run", "playground", "check"):
             print(
                 f"Using the shipped default runbooks ({settings.runbooks_path}); `{prog()} init` makes an editable copy."

@@ -16,6 +16,7 @@ class ConfigError(Exception):
 
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["text", "json"]
 
 
 class Settings(BaseSettings):
@@ -27,15 +28,22 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(DEFAULT_API_URL, alias="SLACK_API_URL")
     http_port: int | None = Field(None, alias="BOT_HTTP_PORT")
     http_host: str = Field("0.0.0.0", alias="BOT_HTTP_HOST")
+    health_port: int | None = Field(None, alias="BOT_HEALTH_PORT", ge=0, le=65535)
     database: str = Field("incidents.db", alias="BOT_DB")  # a SQLite file, or a postgresql:// URL
     runbooks_setting: Path | None = Field(None, alias="BOT_RUNBOOKS")
     stakeholder_channel: str | None = Field(None, alias="BOT_STAKEHOLDER_CHANNEL")
     log_level: LogLevel = Field("INFO", alias="BOT_LOG_LEVEL")
+    log_format: LogFormat = Field("text", alias="BOT_LOG_FORMAT")
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     def require_tokens(self) -> None:
         """Fail with one line naming the missing variable, before anything connects."""

@@ -373,7 +373,7 @@ def test_the_server_answers_the_paths_the_image_and_the_proxy_use() -> None:
         if label.startswith("handle ")
     ]
     app = _App()
-    server = SlackHTTPServer(cast(App, app), "127.0.0.1", 0, health=lambda: {})
+    server = SlackHTTPServer(cast(App, app), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

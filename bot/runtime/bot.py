@@ -7,15 +7,27 @@ from collections.abc import Callable
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
+from slack_sdk.socket_mode import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
+from bot import logs
 from bot.config import ConfigError, Settings
+from bot.runtime.probes import Readiness, probe_pages
 from bot.runtime.wiring import Services, build_services
 from bot.slack.app import build_app
-from bot.slack.http_server import SlackHTTPServer
+from bot.slack.http_server import Pages, ProbeServer, SlackHTTPServer
 from bot.slack.web_api import ChannelPacer
 from bot.usecases.ports import Clock
 
 log = logging.getLogger(__name__)
+
+
+class EnvelopeHandler(SocketModeHandler):
+    """Socket Mode, each request's log lines naming its envelope id."""
+
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        with logs.context(request_id=req.envelope_id or None):
+            super().handle(client, req)
 
 
 class Bot:
@@ -24,30 +36,47 @@ class Bot:
     ) -> None:
         self.settings = settings
         self.services: Services = build_services(settings, clock, pacer)
-        self.app = build_app(self.services.slack)
+        self.app = build_app(self.services.slack)  # its auth.test has just succeeded
+        services = self.services
+        self.readiness = Readiness(
+            services.stores.deadlines.ping, services.slack.api.bot_user_id, services.scheduler, services.clock
+        )
+        self.readiness.auth_succeeded()
+        self.pages: Pages = probe_pages(self.readiness, services.metrics)
         self.http: SlackHTTPServer | None = None
+        self.probes: ProbeServer | None = None
         self.socket: SocketModeHandler | None = None
         self._stops: list[Callable[[], None]] = []
 
-    def health(self) -> dict[str, object]:
-        return {"open_incidents": len(self.services.stores.incidents.open_incidents())}
-
     def serve_http(self, host: str | None = None, port: int | None = None) -> SlackHTTPServer:
-        """Serve Slack's requests in background threads; port 0 picks a free one."""
+        """Serve Slack's requests and the probes in background threads; port 0 picks a free one."""
         self.http = SlackHTTPServer(
             self.app,
             host or self.settings.http_host,
             (self.settings.http_port or 0) if port is None else port,
-            self.health,
+            self.pages,
         )
         self.http.start_background()
         return self.http
 
+    def serve_probes(self, host: str | None = None, port: int | None = None) -> ProbeServer:
+        """The probes alone (Socket Mode has no HTTP server of its own): ``BOT_HEALTH_PORT``."""
+        self.probes = ProbeServer(
+            host or self.settings.http_host,
+            (self.settings.health_port or 0) if port is None else port,
+            self.pages,
+        )
+        self.probes.start_background()
+        return self.probes
+
     def connect_socket_mode(self) -> SocketModeHandler:
+        """Connect over Socket Mode; the probes are served on ``BOT_HEALTH_PORT`` when it is set."""
         token = self.settings.slack_app_token
         if token is None:
             raise ValueError("SLACK_APP_TOKEN is needed for Socket Mode")
-        self.socket = SocketModeHandler(self.app, token.get_secret_value())
+        if self.settings.health_port is not None and self.probes is None:
+            self.serve_probes()
+        self.socket = EnvelopeHandler(self.app, token.get_secret_value())
         self.socket.connect()
         return self.socket
 
@@ -80,9 +109,10 @@ class Bot:
                 log.exception("stopping failed")
         if self.socket is not None:
             self.socket.close()
-        if self.http is not None:
-            self.http.shutdown()
-            self.http.server_close()
+        for server in (self.http, self.probes):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
         self.services.close()
 
 

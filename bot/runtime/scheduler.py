@@ -49,6 +49,7 @@ class DeadlineScheduler:
         self.clock = clock
         self.tick_seconds = tick_seconds
         self.scheduler: BackgroundScheduler | None = None
+        self.last_run: datetime | None = None  # the clock's time when run_due_now last finished
         self._last_scan = 0.0
         self._lock = threading.Lock()
         self._inflight: set[int] = set()
@@ -115,6 +116,7 @@ class DeadlineScheduler:
         following = self.deadlines.next_wake(now)
         if following is not None:
             self.arm(following)
+        self.last_run = now
         return count
 
     def _claim_slot(self, key: int) -> bool:

@@ -10,6 +10,7 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain.runbook import Runbook
 from bot.runbooks import load_runbook
+from bot.runtime.metrics import BotMetrics
 from bot.runtime.scheduler import DeadlineScheduler
 from bot.runtime.worker import KeyedWorker
 from bot.slack.cards.deadline import DeadlineCards
@@ -56,6 +57,7 @@ class Services:
     deadlines: Deadlines
     outbox: Outbox
     scheduler: DeadlineScheduler
+    metrics: BotMetrics
 
     def close(self) -> None:
         self.scheduler.shutdown()
@@ -87,17 +89,22 @@ def build_services(
     renderer = Renderer(templates, runbook, clock)
     database = open_database(settings.database)
     stores = stores_over(database)
+    metrics = BotMetrics(list(runbook.severities))
+    metrics.watch(stores.incidents, stores.deadlines, clock)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     pacer = pacer or ChannelPacer()
-    api = WebApi(make_client(token, settings.api_url, sleep=pacer.sleep), pacer)
+    client = make_client(token, settings.api_url, sleep=pacer.sleep, observe=metrics.slack_call)
+    api = WebApi(client, pacer, observe=metrics.slack_call)
     cards = Cards(runbook, clock)
     directory = Directory(api, runbook)
     publisher = SlackPublisher(api, cards, DeadlineCards(runbook, renderer), directory)
     messenger = SlackMessenger(api, cards)
     worker = KeyedWorker()
     events = IncidentEvents()
-    ctx = IncidentContext(stores, runbook, publisher, clock, events, worker, settings.stakeholder_channel)
-    outbox = Outbox(stores.deadlines, SlackOutboxTransport(api), clock, worker)
+    ctx = IncidentContext(
+        stores, runbook, publisher, clock, events, worker, settings.stakeholder_channel, metrics
+    )
+    outbox = Outbox(stores.deadlines, SlackOutboxTransport(api), clock, worker, metrics=metrics)
     scheduler: DeadlineScheduler  # the deadlines arm it; it fires them: bound once both exist
 
     def alarm(at: datetime) -> None:
@@ -129,4 +136,6 @@ def build_services(
         if settings.slack_signing_secret
         else None,
     )
-    return Services(settings, runbook, database, stores, clock, worker, slack, deadlines, outbox, scheduler)
+    return Services(
+        settings, runbook, database, stores, clock, worker, slack, deadlines, outbox, scheduler, metrics
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -9,9 +10,33 @@ from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 
+from bot import logs
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[], object]
+
+
+def incident_ref(key: Hashable) -> str | None:
+    """The incident a job's key names: an incident id, or a tuple that starts with one."""
+    first = key[0] if isinstance(key, tuple) and key else key
+    return f"INC-{first}" if isinstance(first, int) and not isinstance(first, bool) else None
+
+
+def in_context(key: Hashable, job: Job) -> Job:
+    """The job, run in a copy of the submitter's context (its Slack request, for the log lines)
+    with the incident its key names."""
+    context = contextvars.copy_context()
+    ref = incident_ref(key)
+
+    def run() -> object:
+        def inner() -> object:
+            with logs.context(incident_ref=ref):
+                return job()
+
+        return context.run(inner)
+
+    return run
 
 
 class KeyedPool:
@@ -94,6 +119,9 @@ class KeyedWorker:
       another incident's channel or click needs;
     * ``run_all``: the parallel steps of one job (a declare's Slack branches), the first on the
       caller's own thread, so a full declare lane never waits for a step thread.
+
+    Every job runs in a copy of its submitter's context (the Slack request its log lines name),
+    with the incident its key names (see :func:`in_context`).
     """
 
     def __init__(
@@ -105,22 +133,22 @@ class KeyedWorker:
         self._steps = ThreadPoolExecutor(max_workers=step_threads, thread_name_prefix="firebreak-step")
 
     def submit(self, key: Hashable, job: Job) -> None:
-        self.main.submit(key, job)
+        self.main.submit(key, in_context(key, job))
 
     def coalesce(self, key: Hashable, job: Job) -> None:
-        self.main.coalesce(key, job)
+        self.main.coalesce(key, in_context(key, job))
 
     def declare(self, key: Hashable, job: Job) -> None:
-        self.declares.submit(key, job)
+        self.declares.submit(key, in_context(key, job))
 
     def send(self, channel: str, job: Job) -> None:
-        self.sends.submit(("slack", channel), job)
+        self.sends.submit(("slack", channel), in_context(channel, job))
 
     def run_all(self, jobs: Sequence[Job]) -> list[Exception]:
         """The jobs side by side, the first on this thread; their errors, in the jobs' order."""
         if not jobs:
             return []
-        futures = [self._steps.submit(job) for job in jobs[1:]]
+        futures = [self._steps.submit(contextvars.copy_context().run, job) for job in jobs[1:]]
         errors: list[Exception] = []
         try:
             jobs[0]()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from slack_bolt import App
 
@@ -12,6 +14,16 @@ from bot.slack import listeners
 from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class ContextExecutor(ThreadPoolExecutor):
+    """Runs each listener in a copy of the dispatching thread's context, so its log lines (and
+    the background jobs it queues) keep the Slack request they answer (which the transport sets
+    around each dispatch)."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
 def build_app(deps: SlackDeps) -> App:
@@ -23,9 +35,10 @@ def build_app(deps: SlackDeps) -> App:
         signing_secret=secret or "",
         request_verification_enabled=secret is not None,
         token_verification_enabled=True,  # one auth.test at start: a bad token fails fast, acks stay warm
-        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"),
+        listener_executor=ContextExecutor(max_workers=16, thread_name_prefix="bolt"),
         logger=logging.getLogger("firebreak.bolt"),
     )
+
     listeners.register(app, deps)
 
     @app.error

@@ -21,7 +21,45 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 Block = dict[str, Any]
 Sleep = Callable[[float], None]
+# Told of every answer Slack gives (each attempt, retries included): method and outcome, one of
+# "ok", "error" (``ok: false`` or no answer at all), "429" or "5xx".
+CallObserver = Callable[[str, str], None]
 UPLOAD_TIMEOUT = 30
+
+
+def outcome(response: HttpResponse | None) -> str:
+    if response is None:
+        return "error"
+    if response.status_code == 429:
+        return "429"
+    if response.status_code >= 500:
+        return "5xx"
+    body = response.body or {}
+    return "ok" if response.status_code == 200 and body.get("ok") else "error"
+
+
+class CallCounter(RetryHandler):
+    """Never retries: first in the client's handlers, it is shown the answer to every attempt
+    (slack_sdk asks its retry handlers about each one, a 200 included) and tells ``observe``."""
+
+    def __init__(self, observe: CallObserver) -> None:
+        super().__init__(max_retry_count=0)
+        self.observe = observe
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        method = request.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        try:
+            self.observe(method, outcome(response))
+        except Exception:  # counting must never fail a call
+            pass
+        return False
 
 
 class WaitingRetry(RetryHandler):
@@ -64,14 +102,20 @@ class WaitingRetry(RetryHandler):
 
 
 def make_client(
-    token: str, base_url: str, timeout: int = 10, rate_limits_only: bool = False, sleep: Sleep = time.sleep
+    token: str,
+    base_url: str,
+    timeout: int = 10,
+    rate_limits_only: bool = False,
+    sleep: Sleep = time.sleep,
+    observe: CallObserver | None = None,
 ) -> WebClient:
     """A WebClient that honours Retry-After on 429 and retries 500/503 and dropped connections,
-    waiting through ``sleep``.
+    waiting through ``sleep``; ``observe`` is told of every answer.
 
     ``rate_limits_only``: retry 429s only. A 500 or a timeout may come after Slack stored the
     message, so a blind re-post would double it; the outbox retries those itself, after
     checking the channel's history for the message."""
+    counting: list[RetryHandler] = [CallCounter(observe)] if observe is not None else []
     handlers: list[RetryHandler] = [RateLimitErrorRetryHandler(max_retry_count=6)]
     if not rate_limits_only:
         handlers += [
@@ -82,7 +126,7 @@ def make_client(
             ServerErrorRetryHandler(max_retry_count=4),
         ]
     waiting: list[RetryHandler] = [WaitingRetry(handler, sleep) for handler in handlers]
-    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=waiting)
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=counting + waiting)
 
 
 class ChannelPacer:
@@ -120,12 +164,15 @@ class ChannelPacer:
 class WebApi:
     """The bot's WebClient, and a second one for posts that must not be retried blindly."""
 
-    def __init__(self, client: WebClient, pacer: ChannelPacer | None = None) -> None:
+    def __init__(
+        self, client: WebClient, pacer: ChannelPacer | None = None, observe: CallObserver | None = None
+    ) -> None:
+        """``observe``: told of every answer to the second client's calls (give the first one
+        the same observer through ``make_client``)."""
         self.client = client
         self.pacer = pacer or ChannelPacer()
-        self.once_client = make_client(
-            client.token or "", client.base_url, client.timeout, rate_limits_only=True, sleep=self.pacer.sleep
-        )
+        self.once_client = make_client(client.token or "", client.base_url, client.timeout,
+                                       rate_limits_only=True, sleep=self.pacer.sleep, observe=observe)  # fmt: skip
 
     # messages ---------------------------------------------------------------------------
     def post(

@@ -242,3 +242,15 @@ class DeadlineStore(SqlStore):
             " (select 1 from outbox where deadline_id = ? and state = 'pending')",
             [deadline_id, deadline_id],
         )
+
+    # probes ----------------------------------------------------------------------------
+    def outbox_backlog(self) -> tuple[int, datetime | None]:
+        """How many messages wait to be sent, and when the oldest of them was written."""
+        row = self._query(
+            "select count(*) as n, min(created_at) as oldest from outbox where state = 'pending'"
+        )
+        return int(row[0]["n"]), from_text(row[0]["oldest"])
+
+    def ping(self) -> None:
+        """A trivial query: raises when the database does not answer."""
+        self._query("select 1 as one")

@@ -1,16 +1,16 @@
 """What the incident use cases share: the stores, the runbook, the publisher, the clock, the
-events, and the card refreshes every change ends with."""
+events, the metrics, and the card refreshes every change ends with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.errors import IncidentClosed, NotInIncidentChannel
 from bot.domain.models import Incident, Snapshot
 from bot.domain.runbook import Runbook, Severity
 from bot.domain.text import drill_prefix, escape, truncate
 from bot.usecases.events import Change, IncidentEvents
-from bot.usecases.ports import Clock, Publisher, Stores, Worker
+from bot.usecases.ports import Clock, Metrics, NoMetrics, Publisher, Stores, Worker
 
 CARD_PARTS = ("checklist", "roles", "topic", "announcement")
 
@@ -24,6 +24,7 @@ class IncidentContext:
     events: IncidentEvents
     worker: Worker
     stakeholder_channel: str | None = None
+    metrics: Metrics = field(default_factory=NoMetrics)
 
     def __post_init__(self) -> None:
         self.stakeholder_channel = self.stakeholder_channel or self.runbook.settings.stakeholder_channel

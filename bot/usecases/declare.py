@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.domain.checklist import checklist_for
 from bot.domain.errors import SlackStepFailed, UsageError
@@ -37,6 +37,7 @@ class DeclareRequest:
     drill: bool = False
     origin_channel: str | None = None
     request_key: str | None = None  # e.g. the modal's view id: one incident per submission
+    received_at: datetime | None = None  # when the command arrived: the declare-to-ready time counts from it
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,15 @@ class Declaring:
                 store.add_items(incident.id, checklist_for(ctx.runbook, sev.key, now))
                 label = f"{sev.label} declared" + (" (drill)" if request.drill else "")
                 ctx.record(incident, request.declared_by, "declared", f"{label}: {escape(title)}")
+        if created:
+            ctx.metrics.declared(sev.key)
         # A repeat finishes a half-done declare; an announcement still queued is not "half-done".
         unfinished = [step for step in incident.missing_steps() if step != "announcement"]
         resumed = not created and bool(unfinished or incident.setup_error)
         if incident.missing_steps():
             incident = self.complete_setup(incident.id)
+        if created:
+            ctx.metrics.declare_ready((ctx.clock.now() - (request.received_at or now)).total_seconds())
         return DeclareResult(incident, created, resumed)
 
     def complete_setup(self, incident_id: int) -> Incident:

@@ -13,7 +13,15 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.domain.models import OutboxEntry
-from bot.usecases.ports import Clock, DeadlineStore, DeliveryError, OutboxTransport, Worker
+from bot.usecases.ports import (
+    Clock,
+    DeadlineStore,
+    DeliveryError,
+    Metrics,
+    NoMetrics,
+    OutboxTransport,
+    Worker,
+)
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
@@ -37,14 +45,17 @@ class Outbox:
         clock: Clock,
         worker: Worker,
         after_post: Callable[[OutboxEntry], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """``after_post`` runs between a successful Slack post and its database write: the
-        window a crash makes dangerous (the restart tests kill the process there)."""
+        window a crash makes dangerous (the restart tests kill the process there). ``metrics``
+        is told each post's lag behind its deadline's due time."""
         self.store = store
         self.transport = transport
         self.clock = clock
         self.worker = worker
         self.after_post = after_post or (lambda entry: None)
+        self.metrics: Metrics = metrics or NoMetrics()
 
     def enqueue(self, entry: OutboxEntry) -> None:
         """Post on the channel's queue: a paced channel holds one thread only."""
@@ -82,7 +93,11 @@ class Outbox:
             self.store.mark_failed(started, f"{type(exc).__name__}: {exc}", give_up=False)
             return False
         self.after_post(started)
-        self.store.mark_sent(started, channel, ts, self.clock.now())
+        sent_at = self.clock.now()
+        self.store.mark_sent(started, channel, ts, sent_at)
+        deadline = self.store.get(started.deadline_id) if started.deadline_id is not None else None
+        if deadline is not None:
+            self.metrics.posted((sent_at - deadline.due_at).total_seconds())
         return True
 
     def _failed(self, entry: OutboxEntry, error: str) -> None:

@@ -67,6 +67,32 @@ class Worker(Protocol):
         ...
 
 
+class Metrics(Protocol):
+    """What the use cases count for the operators' dashboards (the runtime exports it)."""
+
+    def declared(self, severity: str) -> None:
+        """An incident was opened (a repeat that finds an open one is not counted)."""
+
+    def declare_ready(self, seconds: float) -> None:
+        """A new incident's Slack side is up, ``seconds`` after its command arrived."""
+
+    def posted(self, lag_seconds: float) -> None:
+        """A deadline's message left the outbox, ``lag_seconds`` after the deadline fell due."""
+
+
+class NoMetrics:
+    """Metrics that go nowhere: the default of use cases built without a runtime (tests)."""
+
+    def declared(self, severity: str) -> None:
+        return None
+
+    def declare_ready(self, seconds: float) -> None:
+        return None
+
+    def posted(self, lag_seconds: float) -> None:
+        return None
+
+
 # Slack ----------------------------------------------------------------------------------
 class Publisher(Protocol):
     """The Slack side of an incident: channels, cards and messages."""
@@ -205,6 +231,12 @@ class DeadlineStore(Protocol):
     ) -> OutboxEntry | None: ...
     def mark_sent(self, entry: OutboxEntry, channel: str, ts: str, now: datetime) -> None: ...
     def mark_failed(self, entry: OutboxEntry, error: str, give_up: bool) -> None: ...
+    def outbox_backlog(self) -> tuple[int, datetime | None]:
+        """How many messages wait to be sent, and when the oldest of them was written."""
+        ...
+
+    def ping(self) -> None:
+        """A trivial query: raises when the database does not answer (the readiness probe)."""
 
 
 class CaptureStore(Protocol):

@@ -38,7 +38,7 @@ def client(fake: FakeSlack) -> WebClient:
 def bolt_app(fake: FakeSlack, client: WebClient) -> Iterator[App]:
     """A real Bolt App, served over HTTP, with the fake delivering to it."""
     app = App(signing_secret=fake.signing_secret, client=client)
-    server = SlackHTTPServer(app, "127.0.0.1", 0, health=dict)
+    server = SlackHTTPServer(app, "127.0.0.1", 0)
     server.start_background()
     fake.set_request_url(server.url + "/slack/events")
     yield app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable
+from dataclasses import replace
 from typing import Any
 
 from bot.domain.errors import FirebreakError
@@ -74,7 +75,9 @@ def ephemeral_responder(respond: Any) -> Reply:
 def declare_in_background(deps: SlackDeps, request: DeclareRequest, reply: Reply) -> None:
     """Declare off Bolt's pool, on the declare lane, and tell the declarer where the incident
     is. Declares of one person and title queue behind each other (a double submit finds the
-    first); others run side by side."""
+    first); others run side by side. The declare-to-ready time counts from now."""
+    if request.received_at is None:
+        request = replace(request, received_at=deps.incidents.clock.now())
 
     def job() -> None:
         result = deps.declaring.declare(request)
