@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,7 +34,24 @@ class Settings(BaseSettings):
     runbooks_setting: Path | None = Field(None, alias="BOT_RUNBOOKS")
     stakeholder_channel: str | None = Field(None, alias="BOT_STAKEHOLDER_CHANNEL")
     log_level: LogLevel = Field("INFO", alias="BOT_LOG_LEVEL")
+    claim_lease: timedelta = Field(timedelta(seconds=15), alias="BOT_CLAIM_LEASE")
     log_format: LogFormat = Field("text", alias="BOT_LOG_FORMAT")
+
+    @field_validator("claim_lease", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        """``15s``, ``1m``: a duration as runbooks write them."""
+        if isinstance(value, str):
+            from bot.domain.durations import parse_duration
+
+            try:
+                lease = parse_duration(value)
+            except ValueError as exc:
+                raise ValueError(f"a duration such as 15s or 1m ({exc})") from None
+            if lease.total_seconds() < 1:
+                raise ValueError("a duration of at least 1s, such as 15s")
+            return lease
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

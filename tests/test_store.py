@@ -164,7 +164,8 @@ def test_wal_mode(database: Database) -> None:
 
 
 # The released steps, in order: names are recorded in the database, so they never change.
-STEPS = ["create_incidents", "create_deadlines_and_outbox", "create_record_tables", "add_reminder_columns"]
+STEPS = ["create_incidents", "create_deadlines_and_outbox", "create_record_tables", "add_reminder_columns",
+         "add_outbox_claims"]  # fmt: skip
 # What the old user_version runner applied, step by step: user_version N ran the first N.
 OLD_STEPS = [create_incidents, create_deadlines_and_outbox, create_record_tables, add_reminder_columns]
 
@@ -188,6 +189,7 @@ def assert_full_schema(database: Database) -> None:
     assert {"milestones", "followups", "postmortems", "home_users"} <= set(db.table_names())
     assert "ref" in db["timeline"].columns_dict
     assert {"done_by", "done_at"} <= set(db["postmortems"].columns_dict)
+    assert "claimed_by" in db["outbox"].columns_dict
     indexes = {name for (name,) in db.execute("select name from sqlite_master where type = 'index'")}
     assert {"deadlines_once", "outbox_due", "timeline_ref", "followups_open", "followups_incident"} <= indexes
     assert applied(database) == STEPS and MIGRATIONS.pending(db) == []

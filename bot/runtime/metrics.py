@@ -63,7 +63,7 @@ class BotMetrics:
             "firebreak_claims_taken_over",
             "Deadline claims taken over from a replica that died holding them",
             registry=r,
-        )  # 0 until the PostgreSQL replicas exist: see claims_taken_over_from_dead_replica
+        )
         self.build_info = Gauge("firebreak_build_info", "Always 1; the running version is its label",
                                 ["version"], registry=r)  # fmt: skip
         self.build_info.labels(version=build_version()).set(1)
@@ -80,13 +80,9 @@ class BotMetrics:
     def posted(self, lag_seconds: float) -> None:
         self.firing_lag.observe(max(0.0, lag_seconds))
 
-    def claims_taken_over_from_dead_replica(self, count: int = 1) -> None:
-        """Deadline claims a replica took over from one that died holding them.
-
-        Nothing calls this yet: with the SQLite store one process holds every claim, so
-        ``firebreak_claims_taken_over_total`` stays at 0. The PostgreSQL store's replica work
-        will increment it when a replica takes over a dead replica's claims."""
-        self.claims_taken_over.inc(count)
+    def taken_over(self) -> None:
+        """A message claimed by a replica that died (its lease lapsed) was taken over by this one."""
+        self.claims_taken_over.inc()
 
     # the Web API gateway's observer -----------------------------------------------------
     def slack_call(self, method: str, outcome: str) -> None:

@@ -3,10 +3,13 @@ Nothing else wires objects together; nothing here does I/O at import time."""
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import SystemClock
+from bot.clock import OffsetClock, SystemClock
 from bot.config import Settings
 from bot.domain.runbook import Runbook
 from bot.runbooks import load_runbook
@@ -27,6 +30,7 @@ from bot.store.deadlines import DeadlineStore
 from bot.store.followups import FollowUpStore
 from bot.store.home_viewers import HomeViewerStore
 from bot.store.incidents import IncidentStore
+from bot.store.postgres import PostgresDatabase
 from bot.store.postmortems import PostmortemStore
 from bot.templates import Renderer, check_templates
 from bot.usecases.context import IncidentContext
@@ -66,6 +70,11 @@ class Services:
         self.database.close()
 
 
+def replica_id() -> str:
+    """This process, as its claims name it: host, process id, and a token for a reused pid."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
 def stores_over(database: Database) -> Stores:
     return Stores(
         incidents=IncidentStore(database),
@@ -82,12 +91,13 @@ def stores_over(database: Database) -> Stores:
 def build_services(
     settings: Settings, clock: Clock | None = None, pacer: ChannelPacer | None = None
 ) -> Services:
-    clock = clock or SystemClock()
     runbook = load_runbook(settings.runbooks_path)
     templates = settings.runbooks_path / "templates"
     check_templates(templates, runbook)  # a broken template stops the start, naming the file
-    renderer = Renderer(templates, runbook, clock)
     database = open_database(settings.database)
+    if clock is None:  # replicas agree on the database's clock, whatever their own say
+        clock = OffsetClock(database.now) if isinstance(database, PostgresDatabase) else SystemClock()
+    renderer = Renderer(templates, runbook, clock)
     stores = stores_over(database)
     metrics = BotMetrics(list(runbook.severities))
     metrics.watch(stores.incidents, stores.deadlines, clock)
@@ -104,7 +114,8 @@ def build_services(
     ctx = IncidentContext(
         stores, runbook, publisher, clock, events, worker, settings.stakeholder_channel, metrics
     )
-    outbox = Outbox(stores.deadlines, SlackOutboxTransport(api), clock, worker, metrics=metrics)
+    outbox = Outbox(stores.deadlines, SlackOutboxTransport(api), clock, worker, metrics=metrics,
+                    claimer=replica_id(), lease=settings.claim_lease)  # fmt: skip
     scheduler: DeadlineScheduler  # the deadlines arm it; it fires them: bound once both exist
 
     def alarm(at: datetime) -> None:

@@ -24,6 +24,7 @@ class DatabaseUnavailable(Exception):
 
 class Database(ABC):
     engine: str
+    shared: bool  # several processes may use it at once (PostgreSQL), or this one alone (SQLite)
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:

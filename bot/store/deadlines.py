@@ -184,7 +184,11 @@ class DeadlineStore(SqlStore):
         return [_entry(r) for r in rows]
 
     def retry_now(self, now: datetime) -> int:
-        """At start-up: every pending message is due at once (a crash may have left a backoff)."""
+        """At start-up: every pending message is due at once (a crash may have left a backoff).
+        Not when processes share the database: another may hold a live claim on one; a claim of
+        a dead process lapses with its lease."""
+        if self.database.shared:
+            return 0
         with self.database.transaction():
             changed = self._execute(
                 "update outbox set next_attempt_at = ? where state = 'pending' and next_attempt_at > ?",
@@ -196,19 +200,22 @@ class DeadlineStore(SqlStore):
         return _entry(self._query("select * from outbox where id = ?", [entry_id])[0])
 
     def start_attempt(
-        self, entry_id: int, channel: str, now: datetime, retry_at: datetime
-    ) -> OutboxEntry | None:
-        """Count an attempt before the Slack call and push the retry time out; None if the
-        entry is sent, given up, or not due for a retry yet."""
+        self, entry_id: int, channel: str, now: datetime, retry_at: datetime, claimer: str = ""
+    ) -> tuple[OutboxEntry, str | None] | None:
+        """Claim the entry for one attempt before the Slack call: count it, record the claimer, and
+        push the next attempt out to ``retry_at`` (the lease: until then no other process takes it).
+        Returns the entry and the previous claimer; None if it is sent, given up, or claimed and
+        not due yet."""
         with self.database.transaction():
+            before = self._query("select claimed_by from outbox where id = ?", [entry_id])
             changed = self._execute(
-                "update outbox set attempts = attempts + 1, channel = ?, next_attempt_at = ?"
+                "update outbox set attempts = attempts + 1, channel = ?, next_attempt_at = ?, claimed_by = ?"
                 " where id = ? and state = 'pending' and next_attempt_at <= ?",
-                [channel, to_text(retry_at), entry_id, to_text(now)],
+                [channel, to_text(retry_at), claimer, entry_id, to_text(now)],
             )
             if changed != 1:
                 return None
-        return self.entry(entry_id)
+        return self.entry(entry_id), (before[0]["claimed_by"] if before else None)
 
     def mark_sent(self, entry: OutboxEntry, channel: str, ts: str, now: datetime) -> None:
         with self.database.transaction():

@@ -124,3 +124,9 @@ def add_reminder_columns(db: sqlite_utils.Database) -> None:
     db.execute("alter table postmortems add column done_by text")
     db.execute("alter table postmortems add column done_at text")
     db.execute("create index followups_incident on followups(incident_id)")
+
+
+@MIGRATIONS()
+def add_outbox_claims(db: sqlite_utils.Database) -> None:
+    """Which process claimed a message for its attempt (PostgreSQL's replicas take over lapsed ones)."""
+    db.execute("alter table outbox add column claimed_by text")

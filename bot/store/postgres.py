@@ -39,6 +39,7 @@ def placeholders(sql: str) -> str:
 
 class PostgresDatabase(Database):
     engine = "postgresql"
+    shared = True
 
     def __init__(self, url: str, max_connections: int = 16) -> None:
         self.url = url

@@ -49,6 +49,7 @@ class SqliteDatabase(Database):
     file: its ``exclusive`` locks are this process's own."""
 
     engine = "sqlite"
+    shared = False
 
     def __init__(self, path: Path | str | None) -> None:
         target = ":memory:" if path is None or str(path) == ":memory:" else str(path)

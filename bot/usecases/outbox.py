@@ -46,16 +46,22 @@ class Outbox:
         worker: Worker,
         after_post: Callable[[OutboxEntry], None] | None = None,
         metrics: Metrics | None = None,
+        claimer: str = "",
+        lease: timedelta = timedelta(seconds=15),
     ) -> None:
         """``after_post`` runs between a successful Slack post and its database write: the
         window a crash makes dangerous (the restart tests kill the process there). ``metrics``
-        is told each post's lag behind its deadline's due time."""
+        is told each post's lag behind its deadline's due time. ``claimer`` names this process in
+        its claims; ``lease`` is how long a claim on a message lasts before another process may
+        take it over (and first look in Slack whether it was posted)."""
         self.store = store
         self.transport = transport
         self.clock = clock
         self.worker = worker
         self.after_post = after_post or (lambda entry: None)
         self.metrics: Metrics = metrics or NoMetrics()
+        self.claimer = claimer
+        self.lease = lease
 
     def enqueue(self, entry: OutboxEntry) -> None:
         """Post on the channel's queue: a paced channel holds one thread only."""
@@ -74,9 +80,14 @@ class Outbox:
             self._failed(entry, exc.error)
             return False
         resumed = entry.attempts > 0
-        started = self.store.start_attempt(entry.id or 0, channel, now, now + backoff(entry.attempts + 1))
-        if started is None:
-            return False  # sent meanwhile, or not yet due for a retry
+        until = now + max(self.lease, backoff(entry.attempts + 1))
+        claimed = self.store.start_attempt(entry.id or 0, channel, now, until, self.claimer)
+        if claimed is None:
+            return False  # sent meanwhile, claimed by another process, or not yet due for a retry
+        started, previous = claimed
+        if resumed and previous and previous != self.claimer:
+            log.info("outbox %s: taking over the claim of %s, which lapsed", entry.id, previous)
+            self.metrics.taken_over()
         if resumed:
             ts = self.transport.find_posted(channel, started)
             if ts is not None:

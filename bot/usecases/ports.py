@@ -79,6 +79,9 @@ class Metrics(Protocol):
     def posted(self, lag_seconds: float) -> None:
         """A deadline's message left the outbox, ``lag_seconds`` after the deadline fell due."""
 
+    def taken_over(self) -> None:
+        """A message claimed by a process that stopped (its lease lapsed) was taken over."""
+
 
 class NoMetrics:
     """Metrics that go nowhere: the default of use cases built without a runtime (tests)."""
@@ -90,6 +93,9 @@ class NoMetrics:
         return None
 
     def posted(self, lag_seconds: float) -> None:
+        return None
+
+    def taken_over(self) -> None:
         return None
 
 
@@ -227,8 +233,8 @@ class DeadlineStore(Protocol):
     def retry_now(self, now: datetime) -> int: ...
     def entry(self, entry_id: int) -> OutboxEntry: ...
     def start_attempt(
-        self, entry_id: int, channel: str, now: datetime, retry_at: datetime
-    ) -> OutboxEntry | None: ...
+        self, entry_id: int, channel: str, now: datetime, retry_at: datetime, claimer: str = ""
+    ) -> tuple[OutboxEntry, str | None] | None: ...
     def mark_sent(self, entry: OutboxEntry, channel: str, ts: str, now: datetime) -> None: ...
     def mark_failed(self, entry: OutboxEntry, error: str, give_up: bool) -> None: ...
     def outbox_backlog(self) -> tuple[int, datetime | None]:
