@@ -59,10 +59,12 @@ def database_url(engine: str, request: pytest.FixtureRequest, tmp_path: Path) ->
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """``sqlite_only`` tests (SQLite's files, subprocesses sharing a file) run once, on SQLite."""
+    """``sqlite_only`` tests (SQLite's files, subprocesses sharing a file) run on SQLite alone,
+    ``postgres_only`` ones (replicas sharing a database) on PostgreSQL alone."""
     items[:] = [
         item for item in items
         if not (item.get_closest_marker("sqlite_only") and "[postgres" in item.nodeid)
+        and not (item.get_closest_marker("postgres_only") and "[sqlite" in item.nodeid)
     ]  # fmt: skip
 
 

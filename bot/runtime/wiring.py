@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.domain.runbook import Runbook
 from bot.runbooks import load_runbook
 from bot.runtime.metrics import BotMetrics
-from bot.runtime.scheduler import DeadlineScheduler
+from bot.runtime.scheduler import TICK_SECONDS, DeadlineScheduler
 from bot.runtime.worker import KeyedWorker
 from bot.slack.cards.deadline import DeadlineCards
 from bot.slack.cards.incident import Cards
@@ -122,7 +122,14 @@ def build_services(
         scheduler.arm(at)
 
     deadlines = Deadlines(ctx, publisher.deadline_cards, directory, outbox, alarm)
-    scheduler = DeadlineScheduler(deadlines, outbox, stores.deadlines, worker, clock)
+    # Replicas learn of each other's work (a lapsed claim) by scanning: scan often enough for a
+    # takeover soon after the lease ends.
+    tick = (
+        min(TICK_SECONDS, max(1.0, settings.claim_lease.total_seconds() / 3))
+        if database.shared
+        else TICK_SECONDS
+    )
+    scheduler = DeadlineScheduler(deadlines, outbox, stores.deadlines, worker, clock, tick_seconds=tick)
     postmortems = Postmortems(ctx, messenger, renderer)
     home = HomeTab(ctx, messenger)
     for listener in (deadlines.changed, postmortems.changed, home.changed):

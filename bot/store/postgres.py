@@ -44,16 +44,18 @@ class PostgresDatabase(Database):
     def __init__(self, url: str, max_connections: int = 16) -> None:
         self.url = url
         self._local = threading.local()
-        try:
-            psycopg.conninfo.conninfo_to_dict(url)
+        try:  # one direct connection first: a wrong URL or a server away is one clear line, at once
+            psycopg.connect(url, connect_timeout=int(CONNECT_SECONDS)).close()
         except psycopg.ProgrammingError as exc:
             raise DatabaseUnavailable(f"BOT_DB={redacted(url)}: not a PostgreSQL URL ({exc})") from exc
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DatabaseUnavailable(f"BOT_DB={redacted(url)}: cannot reach PostgreSQL ({reason})") from exc
         self.pool = ConnectionPool(
             url,
             min_size=1,
             max_size=max_connections,
             kwargs={"autocommit": True},
-            check=ConnectionPool.check_connection,  # a server restart: the next use reconnects
             open=False,
             name="firebreak",
         )
@@ -86,25 +88,47 @@ class PostgresDatabase(Database):
             with held.transaction():  # a savepoint inside the outer transaction
                 yield
             return
-        with self._connection() as conn:
-            self._local.conn = conn
-            try:
-                with conn.transaction():
-                    yield
-            finally:
-                self._local.conn = None
+        for attempt in (1, 2):
+            with self._connection() as conn:
+                try:
+                    conn.execute("select 1")  # a connection the server dropped (a restart) fails here
+                except psycopg.OperationalError:
+                    if attempt == 2:
+                        raise
+                    self.pool.check()  # replace every dropped connection, then take a live one
+                    continue
+                self._local.conn = conn
+                try:
+                    with conn.transaction():
+                        yield
+                finally:
+                    self._local.conn = None
+                return
+
+    def _run(self, sql: str, params: Params) -> tuple[list[dict[str, Any]], int]:
+        """One statement: its rows and row count. Outside a transaction, a dropped connection is
+        replaced and the statement tried once more (nothing of it ran: the server had closed it)."""
+        for attempt in (1, 2):
+            with self._connection() as conn:
+                try:
+                    cursor = conn.execute(placeholders(sql), list(params))
+                    if cursor.description is None:
+                        return [], int(cursor.rowcount)
+                    names = [column.name for column in cursor.description]
+                    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()], int(
+                        cursor.rowcount
+                    )
+                except psycopg.OperationalError:
+                    if attempt == 2 or getattr(self._local, "conn", None) is not None or not conn.closed:
+                        raise
+            self.pool.check()
+        raise AssertionError("unreachable")
 
     def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
-        with self._connection() as conn:
-            cursor = conn.execute(placeholders(sql), list(params))
-            if cursor.description is None:
-                return []
-            names = [column.name for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return self._run(sql, params)[0]
 
     def execute(self, sql: str, params: Params = ()) -> int:
-        with self._connection() as conn:
-            return int(conn.execute(placeholders(sql), list(params)).rowcount)
+        return self._run(sql, params)[1]
 
     # locks ------------------------------------------------------------------------------
     def lock_for_transaction(self, key: str) -> None:
