@@ -170,7 +170,7 @@ def test_a_lapsed_claim_is_taken_over_and_posted_once(rig: Rig, twin: Bot) -> No
     taken = [
         line
         for line in twin.services.metrics.render().decode().splitlines()
-        if line.startswith("firebreak_claims_taken")
+        if line.startswith("firebreak_claims_taken_over_total")
     ]
     assert taken == [f"firebreak_claims_taken_over_total {float(claimed)}"], taken
     posted = rig.bot.services.database.query("select ts from outbox")
