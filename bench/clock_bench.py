@@ -33,10 +33,10 @@ sys.path.insert(0, str(REPO))
 
 from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
 from apscheduler.triggers.date import DateTrigger  # noqa: E402
-from bot.wiring import Services, build_services  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.runtime.wiring import Services, build_services  # noqa: E402
 
 
 def fake_slack(conn: Connection) -> None:
@@ -75,8 +75,17 @@ def runbooks(tmp: Path) -> Path:
     return folder
 
 
+POSTGRES: list[Any] = []  # the cluster, with --postgres
+
+
 def settings_for(api: tuple[str, str, str], tmp: Path, name: str, stakeholders: str | None) -> Settings:
-    env: dict[str, Any] = {"SLACK_BOT_TOKEN": api[1], "SLACK_API_URL": api[0], "BOT_DB": str(tmp / name),
+    database = str(tmp / name)
+    if POSTGRES:  # one database per scenario, made once: populate and run share it
+        made = tmp / f"{name}.url"
+        if not made.exists():
+            made.write_text(POSTGRES[0].new_database())
+        database = made.read_text()
+    env: dict[str, Any] = {"SLACK_BOT_TOKEN": api[1], "SLACK_API_URL": api[0], "BOT_DB": database,
                            "BOT_RUNBOOKS": str(runbooks(tmp) if not (tmp / "runbooks").exists() else tmp / "runbooks"),
                            "BOT_STAKEHOLDER_CHANNEL": stakeholders}  # fmt: skip
     return Settings(_env_file=None, **env)  # type: ignore[call-arg]
@@ -92,14 +101,16 @@ def populate(settings: Settings, channels: list[str], first_due: datetime, sprea
     deadlines = services.deadlines
     now = datetime.now(UTC)
     n = len(channels)
-    with services.database.transaction():
-        for i, channel in enumerate(channels):
-            declared = first_due - every + timedelta(seconds=spread * i / max(1, n))
-            incident, _ = services.stores.incidents.create({"title": f"Bench incident {i}", "severity": "p0",
-                                                 "declared_by": "U0", "declared_at": declared})  # fmt: skip
-            services.stores.incidents.update(incident.id, channel_id=channel, channel_name=f"inc-bench-{i}", topic_set=True,
-                                  invited=True, pinned=True, announcement_channel=stakeholders or "")  # fmt: skip
-            deadlines.replan(incident.id, now)
+    for start in range(0, n, 500):  # a transaction per 500: PostgreSQL's locks per transaction are finite
+        with services.database.transaction():
+            for i in range(start, min(n, start + 500)):
+                declared = first_due - every + timedelta(seconds=spread * i / max(1, n))
+                incident, _ = services.stores.incidents.create({"title": f"Bench incident {i}", "severity": "p0",
+                                                                "declared_by": "U0", "declared_at": declared})  # fmt: skip
+                services.stores.incidents.update(incident.id, channel_id=channels[i], channel_name=f"inc-bench-{i}",
+                                                 topic_set=True, invited=True, pinned=True,
+                                                 announcement_channel=stakeholders or "")  # fmt: skip
+                deadlines.replan(incident.id, now)
     took = time.perf_counter() - started
     services.close()
     return took
@@ -230,7 +241,18 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--spread", type=float, default=60.0, help="seconds over which updates fall due")
     parser.add_argument("--burst", type=int, default=100)
+    parser.add_argument(
+        "--postgres", action="store_true", help="on a throwaway PostgreSQL cluster instead of SQLite"
+    )
     args = parser.parse_args()
+    if args.postgres:
+        from tests.postgres import start_cluster
+
+        cluster = start_cluster()
+        if isinstance(cluster, str):
+            raise SystemExit(f"no PostgreSQL: {cluster}")
+        POSTGRES.append(cluster)
+        print("on PostgreSQL")
     parent, child = mp.get_context("fork").Pipe()
     proc = mp.get_context("fork").Process(target=fake_slack, args=(child,), daemon=True)
     proc.start()
@@ -245,6 +267,8 @@ def main() -> None:
     parent.send(("stop", None))
     parent.recv()
     proc.join(5)
+    for cluster in POSTGRES:
+        cluster.stop()
 
 
 if __name__ == "__main__":

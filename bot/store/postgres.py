@@ -41,7 +41,7 @@ class PostgresDatabase(Database):
     engine = "postgresql"
     shared = True
 
-    def __init__(self, url: str, max_connections: int = 16) -> None:
+    def __init__(self, url: str, max_connections: int = 16, lock_connections: int = 8) -> None:
         self.url = url
         self._local = threading.local()
         try:  # one direct connection first: a wrong URL or a server away is one clear line, at once
@@ -59,10 +59,15 @@ class PostgresDatabase(Database):
             open=False,
             name="firebreak",
         )
+        # Advisory locks held across a block (a declare's setup) use connections of their own, so
+        # holders waiting for a data connection never starve the pool they need to finish.
+        self.lock_pool = ConnectionPool(url, min_size=0, max_size=lock_connections, kwargs={"autocommit": True},
+                                        open=False, name="firebreak-locks")  # fmt: skip
         try:
             self.pool.open(wait=True, timeout=CONNECT_SECONDS)
+            self.lock_pool.open()
         except PoolTimeout as exc:
-            self.pool.close()
+            self.close()
             raise DatabaseUnavailable(f"BOT_DB={redacted(url)}: cannot reach PostgreSQL ({exc})") from exc
 
     # connections -------------------------------------------------------------------------
@@ -140,7 +145,7 @@ class PostgresDatabase(Database):
     @contextmanager
     def exclusive(self, key: str) -> Iterator[None]:
         """A session advisory lock on a connection of its own, held for the block."""
-        with self.pool.connection(timeout=CONNECT_SECONDS) as conn:
+        with self.lock_pool.connection(timeout=60) as conn:
             conn.execute("select pg_advisory_lock(hashtext(%s))", [key])
             try:
                 yield
@@ -180,3 +185,4 @@ class PostgresDatabase(Database):
 
     def close(self) -> None:
         self.pool.close()
+        self.lock_pool.close()

@@ -98,8 +98,10 @@ class Deadlines:
         row = self.store.get(deadline_id)
         if row is None or row.state != "pending" or row.due_at > now:
             return False
-        first = firing(self.facts(row.incident_id), row, self.store.rows(row.incident_id), now)
-        people = self.people(first)
+        people: list[str] = []
+        if row.kind == "escalation":  # only an escalation asks Slack whom it reaches
+            first = firing(self.facts(row.incident_id), row, self.store.rows(row.incident_id), now)
+            people = self.people(first)
         with self.ctx.stores.transaction():
             entries = self._fire(deadline_id, now, people)
         if entries is None:
