@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -91,17 +90,17 @@ def test_a_followup_done_while_its_reminder_is_being_built_is_not_reminded(rig: 
     cara = rig.ids["cara"]
     rig.command("ana", f"followup Add retries <@{cara}> due: 1d", channel=inc.channel_id)
     (row,) = [r for r in deadlines(rig).rows(inc.id) if r.kind == "followup"]
-    resolve_people = deadline_clock(rig).people
+    store = deadline_clock(rig).store
+    lock_incident = store.lock_incident
 
-    def done_meanwhile(fire: Any) -> Any:
-        """Another thread finishes the follow-up after fire() first read the facts (to resolve
-        whom an escalation reaches), before its transaction decides."""
-        people = resolve_people(fire)
-        if fire.row.kind == "followup":
+    def done_meanwhile(incident_id: int) -> None:
+        """Another thread finishes the follow-up after fire() picked the row up, just before its
+        transaction reads the incident and decides."""
+        if not rig.bot.services.stores.followups.followup(1).done:
             rig.bot.services.stores.followups.finish_followup(1, cara, rig.clock.now())
-        return people
+        lock_incident(incident_id)
 
-    deadline_clock(rig).people = done_meanwhile  # type: ignore[method-assign]
+    store.lock_incident = done_meanwhile  # type: ignore[method-assign]
     rig.clock.set(row.due_at)
     scheduler(rig).run_due_now()
     rig.settle()
