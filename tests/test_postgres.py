@@ -17,7 +17,7 @@ from bot.clock import FakeClock, OffsetClock
 from bot.runtime.bot import Bot
 from bot.store.database import open_database
 from bot.usecases.declare import DeclareRequest
-from tests.harness import REPO, Rig, clock_messages, current, declare, make_settings, start_bot
+from tests.harness import REPO, Rig, at_once, clock_messages, current, declare, make_settings, start_bot
 from tests.postgres import Cluster, postgres_url
 from tests.test_cli import one_error_line
 
@@ -103,18 +103,12 @@ def test_two_replicas_firing_one_due_row_post_it_once(rig: Rig, twin: Bot) -> No
     rig.clock.advance(minutes=30)
     due = [i for i, _ in rig.bot.services.stores.deadlines.due_ids(rig.clock.now())]
     assert due
-    barrier = threading.Barrier(2)
 
     def fire(bot: Bot) -> None:
-        barrier.wait()
         for deadline_id in due:
             bot.services.deadlines.fire(deadline_id)
 
-    threads = [threading.Thread(target=fire, args=(bot,)) for bot in (rig.bot, twin)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(lambda: fire(rig.bot), lambda: fire(twin))
     rig.settle()
     assert twin.services.worker.wait_idle(15)
     assert len(clock_messages(rig.fake, inc.channel_id, "Status update")) == 1
@@ -124,17 +118,12 @@ def test_two_replicas_firing_one_due_row_post_it_once(rig: Rig, twin: Bot) -> No
 def test_a_retry_reaching_a_second_replica_declares_once(rig: Rig, twin: Bot) -> None:
     request = DeclareRequest(title="Checkout returns 500s", severity="p0", declared_by=rig.ids["ana"])
     results = []
-    barrier = threading.Barrier(2)
-
-    def declare_on(bot: Bot) -> None:
-        barrier.wait()
-        results.append(bot.services.slack.declaring.declare(request))
-
-    threads = [threading.Thread(target=declare_on, args=(bot,)) for bot in (rig.bot, twin)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(
+        *(
+            lambda bot=bot: results.append(bot.services.slack.declaring.declare(request))
+            for bot in (rig.bot, twin)
+        )
+    )
     rig.settle()
     assert twin.services.worker.wait_idle(15)
     assert sorted(r.created for r in results) == [False, True]

@@ -145,14 +145,7 @@ class IncidentStore(SqlStore):
         """Assign a role; return the previous holder's assignment, if any."""
         with self.database.transaction():
             before = self.roles(incident_id).get(assignment.role)
-            self._execute(
-                "insert into roles (incident_id, role, user_id, assigned_by, assigned_at, confirmed)"
-                " values (?, ?, ?, ?, ?, ?) on conflict (incident_id, role) do update set"
-                " user_id = excluded.user_id, assigned_by = excluded.assigned_by,"
-                " assigned_at = excluded.assigned_at, confirmed = excluded.confirmed",
-                [incident_id, assignment.role, assignment.user_id, assignment.assigned_by,
-                 to_text(assignment.assigned_at), int(assignment.confirmed)],
-            )  # fmt: skip
+            self._upsert_role(incident_id, assignment)
         return before
 
     def take_role(self, incident_id: int, assignment: RoleAssignment) -> tuple[RoleAssignment | None, bool]:
@@ -161,18 +154,20 @@ class IncidentStore(SqlStore):
         (False: someone — maybe the same person — holds it for real)."""
         with self.database.transaction():
             before = self.roles(incident_id).get(assignment.role)
-            taken = self._execute(
-                "insert into roles (incident_id, role, user_id, assigned_by, assigned_at, confirmed)"
-                " values (?, ?, ?, ?, ?, ?) on conflict (incident_id, role) do update set"
-                " user_id = excluded.user_id, assigned_by = excluded.assigned_by,"
-                " assigned_at = excluded.assigned_at, confirmed = excluded.confirmed"
-                " where roles.confirmed = 0",
-                [incident_id, assignment.role, assignment.user_id, assignment.assigned_by,
-                 to_text(assignment.assigned_at), int(assignment.confirmed)],
-            )  # fmt: skip
-            if not taken:
+            if not self._upsert_role(incident_id, assignment, only_over=" where roles.confirmed = 0"):
                 return self.roles(incident_id).get(assignment.role), False
         return before, True
+
+    def _upsert_role(self, incident_id: int, assignment: RoleAssignment, only_over: str = "") -> int:
+        """Write the assignment over the holder (``only_over``: a condition on the holder's row)."""
+        return self._execute(
+            "insert into roles (incident_id, role, user_id, assigned_by, assigned_at, confirmed)"
+            " values (?, ?, ?, ?, ?, ?) on conflict (incident_id, role) do update set"
+            " user_id = excluded.user_id, assigned_by = excluded.assigned_by,"
+            " assigned_at = excluded.assigned_at, confirmed = excluded.confirmed" + only_over,
+            [incident_id, assignment.role, assignment.user_id, assignment.assigned_by,
+             to_text(assignment.assigned_at), int(assignment.confirmed)],
+        )  # fmt: skip
 
     @staticmethod
     def _role(row: dict[str, Any]) -> RoleAssignment:
