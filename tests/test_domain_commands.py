@@ -145,3 +145,9 @@ def test_role_errors(runbook: Runbook) -> None:
 def test_unknown_subcommand_points_to_help(runbook: Runbook) -> None:
     with pytest.raises(UsageError, match=r"I don't know `/incident frobnicate`.*help"):
         parse("frobnicate now", runbook)
+
+
+def test_an_update_is_measured_as_it_is_stored(runbook: Runbook) -> None:
+    """Typed ``&`` is stored as ``&amp;``: 2,000 of them are 10,000 characters, too long to post."""
+    with pytest.raises(UsageError, match="keep it under"):
+        parse("update " + "&amp;" * 2000, runbook)

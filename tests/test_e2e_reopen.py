@@ -52,3 +52,20 @@ def test_reopen_on_an_open_incident_is_refused(rig: Rig) -> None:
     assert inc.channel_id
     rig.command("ana", "reopen", channel=inc.channel_id)
     assert "nothing to reopen" in rig.replies_to("ana")[-1]
+
+
+def test_a_second_resolve_after_a_reopen_gets_its_own_final_update(rig: Rig) -> None:
+    inc = current(rig, declare(rig))
+    assert inc.channel_id
+    finals = lambda: [m for m in rig.fake.messages(rig.stakeholders) if "Final update" in message_text(m)]  # noqa: E731
+    rig.command("ana", "resolve Rolled back", channel=inc.channel_id)
+    rig.bot.services.scheduler.run_due_now()
+    rig.settle()
+    assert len(finals()) == 1
+    rig.clock.advance(minutes=5)
+    rig.command("ana", "reopen", channel=inc.channel_id)
+    rig.clock.advance(minutes=5)
+    rig.command("ana", "resolve Fixed for real", channel=inc.channel_id)
+    rig.bot.services.scheduler.run_due_now()
+    rig.settle()
+    assert len(finals()) == 2 and "Fixed for real" in message_text(finals()[-1])

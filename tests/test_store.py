@@ -266,3 +266,23 @@ def test_user_version_beyond_the_known_steps_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(RuntimeError, match="user_version"):
         open_database(path)
+
+
+def test_a_late_failure_never_unsends_a_sent_message(database: Database) -> None:
+    """A slow attempt's failure, written after another attempt sent the message, changes nothing."""
+    from bot.domain.ledger import Obligation, Plan
+    from bot.domain.models import OutboxEntry
+    from bot.store.deadlines import DeadlineStore
+
+    store = IncidentStore(database)
+    inc, _ = store.create(incident())
+    deadlines = DeadlineStore(database)
+    deadlines.apply(Plan(open=[Obligation(inc.id, "update", "update", T0)]), T0)
+    (row,) = deadlines.rows(inc.id)
+    assert deadlines.claim(row.id or 0, T0)
+    deadlines.add_outbox(row, [OutboxEntry(step="incident", target="C1", text="x")], T0)
+    (entry,) = deadlines.outbox(row.id or 0)
+    deadlines.mark_sent(entry, "C1", "1.0", T0)
+    deadlines.mark_failed(entry, "timeout", give_up=False)
+    (after,) = deadlines.outbox(row.id or 0)
+    assert after.state == "sent" and after.ts == "1.0"

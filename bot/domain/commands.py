@@ -79,9 +79,10 @@ def parse(text: str, runbook: Runbook) -> Command:
     if name == "update":
         if not rest:
             raise UsageError("Say what changed: `/incident update Rolled back to v1.42, errors falling`.")
-        if len(plain) > MAX_UPDATE:
-            raise UsageError(f"That update is {len(plain)} characters; keep it under {MAX_UPDATE}.")
-        return Command("update", {"text": safe_mrkdwn(rest)})
+        text = safe_mrkdwn(rest)  # what is stored and posted: entities count too
+        if len(text) > MAX_UPDATE:
+            raise UsageError(f"That update is {len(text)} characters; keep it under {MAX_UPDATE}.")
+        return Command("update", {"text": text})
     if name == "resolve":
         return Command(
             "resolve",

@@ -255,7 +255,8 @@ def desired(facts: Facts, rows: Sequence[Obligation], now: datetime) -> list[Obl
     inc = facts.snap.incident
     if inc.status is Status.RESOLVED:
         at = inc.resolved_at or now
-        return [Obligation(inc.id, "final", "final", at), *_desired_reminders(facts, now)]
+        # one final update per resolve: after a reopen, the next resolve has its own
+        return [Obligation(inc.id, "final", f"final:{at.isoformat()}", at), *_desired_reminders(facts, now)]
     return [
         *_desired_updates(facts, rows, now),
         *_desired_escalations(facts, rows),

@@ -18,6 +18,7 @@ class CaptureStore(SqlStore):
         Returns whether the message was added to the timeline."""
         ref = f"message:{ts}"
         with self.database.transaction():
+            self.database.lock_for_transaction(f"capture:{incident_id}:{ts}")
             self._execute(
                 "insert into captures (incident_id, message_ts, source, user_id, created_at)"
                 " values (?, ?, ?, ?, ?) on conflict do nothing",
@@ -38,6 +39,7 @@ class CaptureStore(SqlStore):
         """Forget a capture (``user`` None: every user's, e.g. an unpin); drop the timeline entry
         once no capture of the message is left. Returns whether the entry was removed."""
         with self.database.transaction():
+            self.database.lock_for_transaction(f"capture:{incident_id}:{ts}")
             sql = "delete from captures where incident_id = ? and message_ts = ? and source = ?"
             params: list[Any] = [incident_id, ts, source]
             if user is not None:

@@ -231,7 +231,7 @@ class DeadlineStore(SqlStore):
         with self.database.transaction():
             self._lock_row(entry.deadline_id)
             self._execute(
-                "update outbox set error = ?, state = ? where id = ?",
+                "update outbox set error = ?, state = ? where id = ? and state = 'pending'",
                 [error[:500], "failed" if give_up else "pending", entry.id],
             )
             if give_up:

@@ -111,8 +111,8 @@ class PostgresDatabase(Database):
                 return
 
     def _run(self, sql: str, params: Params) -> tuple[list[dict[str, Any]], int]:
-        """One statement: its rows and row count. Outside a transaction, a dropped connection is
-        replaced and the statement tried once more (nothing of it ran: the server had closed it)."""
+        """One statement: its rows and row count. Outside a transaction, a read on a dropped
+        connection is tried once more on a fresh one."""
         for attempt in (1, 2):
             with self._connection() as conn:
                 try:
@@ -124,7 +124,14 @@ class PostgresDatabase(Database):
                         cursor.rowcount
                     )
                 except psycopg.OperationalError:
-                    if attempt == 2 or getattr(self._local, "conn", None) is not None or not conn.closed:
+                    # only a read is tried again: a write may have committed before the drop
+                    reading = sql.lstrip().lower().startswith("select")
+                    if (
+                        attempt == 2
+                        or not reading
+                        or getattr(self._local, "conn", None) is not None
+                        or not conn.closed
+                    ):
                         raise
             self.pool.check()
         raise AssertionError("unreachable")
@@ -161,7 +168,10 @@ class PostgresDatabase(Database):
 
     def now(self) -> datetime:
         """The database's clock: every replica agrees on it, whatever its own clock says."""
-        value = self.query("select now() as now")[0]["now"]
+        with self.pool.connection(timeout=CONNECT_SECONDS) as conn:  # never a transaction's start time
+            row = conn.execute("select clock_timestamp()").fetchone()
+        assert row is not None
+        value = row[0]
         return value.astimezone(UTC) if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
     def migrate(self) -> int:

@@ -85,6 +85,7 @@ class Outbox:
         if claimed is None:
             return False  # sent meanwhile, claimed by another process, or not yet due for a retry
         started, previous = claimed
+        resumed = started.attempts > 1  # decided on the claimed row: an earlier attempt may be in Slack
         if resumed and previous and previous != self.claimer:
             log.info("outbox %s: taking over the claim of %s, which lapsed", entry.id, previous)
             self.metrics.taken_over()

@@ -28,6 +28,12 @@ class Responding:
         self.ctx.refresh_cards(incident_id, *cards)
         notice()
 
+    def _locked(self, incident_id: int, must_be_open: bool) -> Incident:
+        """Inside a transaction: the incident, read after taking its lock, so two replicas
+        resolving (or mitigating, or reopening) it at once do it once."""
+        self.ctx.stores.deadlines.lock_incident(incident_id)
+        return self.ctx.open(incident_id) if must_be_open else self.ctx.stores.incidents.get(incident_id)
+
     def _tell_everyone(self, incident_id: int, notice: str) -> None:
         """Refresh every card, then tell the channel and the stakeholders."""
         ctx = self.ctx
@@ -146,12 +152,12 @@ class Responding:
 
     def mitigate(self, incident_id: int, by: str) -> Incident:
         ctx = self.ctx
-        incident = ctx.open(incident_id)
-        if incident.status is Status.MITIGATED:
-            raise UsageError(
-                f"{incident.ref} is already mitigated. Resolve it with `/incident resolve <summary>`."
-            )
         with ctx.stores.transaction():
+            incident = self._locked(incident_id, must_be_open=True)
+            if incident.status is Status.MITIGATED:
+                raise UsageError(
+                    f"{incident.ref} is already mitigated. Resolve it with `/incident resolve <summary>`."
+                )
             incident = ctx.stores.incidents.update(
                 incident_id, status=Status.MITIGATED, mitigated_at=ctx.clock.now()
             )
@@ -161,10 +167,10 @@ class Responding:
 
     def resolve(self, incident_id: int, by: str, summary: str) -> Incident:
         ctx = self.ctx
-        incident = ctx.open(incident_id)
         now = ctx.clock.now()
         summary = summary.strip()
         with ctx.stores.transaction():
+            incident = self._locked(incident_id, must_be_open=True)
             incident = ctx.stores.incidents.update(
                 incident_id,
                 status=Status.RESOLVED,
@@ -184,10 +190,10 @@ class Responding:
         """``/incident reopen``: back to investigating, the cards' buttons back, the clock restarted
         (the rules count from now), stakeholders told."""
         ctx = self.ctx
-        incident = ctx.stores.incidents.get(incident_id)
-        if incident.is_open:
-            raise UsageError(f"{incident.ref} is open; there is nothing to reopen.")
         with ctx.stores.transaction():
+            incident = self._locked(incident_id, must_be_open=False)
+            if incident.is_open:
+                raise UsageError(f"{incident.ref} is open; there is nothing to reopen.")
             incident = ctx.stores.incidents.update(
                 incident_id, status=Status.INVESTIGATING, resolved_at=None, mitigated_at=None
             )
