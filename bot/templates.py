@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
@@ -25,7 +24,7 @@ from bot.domain.followups import FollowUp
 from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status, TimelineEntry
 from bot.domain.postmortem import Record, postmortem_context
 from bot.domain.runbook import Runbook
-from bot.domain.text import escape, slack_time, truncate
+from bot.domain.text import escape, local_date, slack_time, truncate
 from bot.runbooks import shipped_runbooks
 from bot.usecases.ports import Clock
 
@@ -96,7 +95,7 @@ class Renderer:
     def _today(self) -> date | None:
         if self.clock is None:
             return None
-        return self.clock.now().astimezone(ZoneInfo(self.runbook.settings.timezone)).date()
+        return local_date(self.clock.now(), self.runbook.settings.timezone)
 
     def render_postmortem(self, context: dict[str, Any]) -> str:
         """The postmortem draft: Markdown, kept as typed (no escaping)."""

@@ -21,6 +21,11 @@ def drill_prefix(drill: bool) -> str:
     return DRILL_LABEL if drill else ""
 
 
+def local_date(at: datetime, timezone: str) -> date:
+    """The day ``at`` falls on in the runbook's timezone ("today" when ``at`` is now)."""
+    return at.astimezone(ZoneInfo(timezone)).date()
+
+
 def slack_time(
     at: datetime | None, timezone: str, today: date | None = None, day: bool = False
 ) -> str | None:

@@ -39,7 +39,7 @@ class Bot:
         self.app = build_app(self.services.slack)  # its auth.test has just succeeded
         services = self.services
         self.readiness = Readiness(
-            services.stores.deadlines.ping, services.slack.api.bot_user_id, services.scheduler, services.clock
+            services.database.ping, services.slack.api.bot_user_id, services.scheduler, services.clock
         )
         self.readiness.auth_succeeded()
         self.pages: Pages = probe_pages(self.readiness, services.metrics)

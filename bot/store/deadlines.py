@@ -257,7 +257,3 @@ class DeadlineStore(SqlStore):
             "select count(*) as n, min(created_at) as oldest from outbox where state = 'pending'"
         )
         return int(row[0]["n"]), from_text(row[0]["oldest"])
-
-    def ping(self) -> None:
-        """A trivial query: raises when the database does not answer."""
-        self._query("select 1 as one")

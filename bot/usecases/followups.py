@@ -4,10 +4,10 @@ an overdue reminder through the deadline ledger (re-planned on each change)."""
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from bot.domain.errors import NotFound, UsageError
 from bot.domain.followups import FollowUp, due_date
+from bot.domain.text import local_date
 from bot.usecases.context import IncidentContext
 
 
@@ -17,7 +17,7 @@ class FollowUps:
         self.stores = ctx.stores
 
     def today(self) -> date:
-        return self.ctx.clock.now().astimezone(ZoneInfo(self.ctx.runbook.settings.timezone)).date()
+        return local_date(self.ctx.clock.now(), self.ctx.runbook.settings.timezone)
 
     def add(self, incident_id: int, user: str, text: str, owner: str | None, due: str | None) -> FollowUp:
         incident = self.stores.incidents.get(incident_id)

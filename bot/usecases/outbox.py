@@ -79,7 +79,6 @@ class Outbox:
         except DeliveryError as exc:
             self._failed(entry, exc.error)
             return False
-        resumed = entry.attempts > 0
         until = now + max(self.lease, backoff(entry.attempts + 1))
         claimed = self.store.start_attempt(entry.id or 0, channel, now, until, self.claimer)
         if claimed is None:

@@ -241,9 +241,6 @@ class DeadlineStore(Protocol):
         """How many messages wait to be sent, and when the oldest of them was written."""
         ...
 
-    def ping(self) -> None:
-        """A trivial query: raises when the database does not answer (the readiness probe)."""
-
 
 class CaptureStore(Protocol):
     """Messages captured onto the timeline, and milestone corrections."""

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.milestones import correct, effective, parse_hhmm
 from bot.domain.models import Incident, Message, TimelineEntry
-from bot.domain.text import local_time, safe_mrkdwn
+from bot.domain.text import local_date, local_time, safe_mrkdwn
 from bot.usecases.context import IncidentContext
 from bot.usecases.events import Change
 
@@ -77,5 +77,5 @@ class Timeline:
         return f"{incident.ref}: {name} is now {self._local(new)}{was}."
 
     def _local(self, at: datetime) -> str:
-        today = self.ctx.clock.now().astimezone(ZoneInfo(self.timezone)).date()
+        today = local_date(self.ctx.clock.now(), self.timezone)
         return local_time(at, self.timezone, "day-aware", today) or "—"

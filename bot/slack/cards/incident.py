@@ -4,11 +4,10 @@ Structure here; words a team may want to edit stay short."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.domain.models import ChecklistState, Incident, Snapshot
 from bot.domain.runbook import Runbook
-from bot.domain.text import drill_prefix, escape, slack_time, truncate
+from bot.domain.text import drill_prefix, escape, local_date, slack_time, truncate
 from bot.slack import ids
 from bot.slack.cards.kit import MAX_BLOCKS, SECTION_MAX, Block, button, context, plain, section
 from bot.usecases.ports import Clock
@@ -24,7 +23,7 @@ class Cards:
     def time(self, at: datetime | None) -> str:
         """An instant as Slack shows it to each reader (their timezone, the day if not today)."""
         timezone = self.runbook.settings.timezone
-        today = self.clock.now().astimezone(ZoneInfo(timezone)).date() if self.clock else None
+        today = local_date(self.clock.now(), timezone) if self.clock else None
         return slack_time(at, timezone, today) or "—"
 
     def heading(self, inc: Incident) -> str:
