@@ -382,6 +382,17 @@ def test_components_are_listed_with_their_fields(services: FakeServices) -> None
     ]
 
 
+def test_a_component_status_is_set_over_the_api(services: FakeServices) -> None:
+    api = ids(services)["API"]
+    answer = sp(services, "PATCH", f"/components/{api}", {"component": {"status": "under_maintenance"}})
+    assert answer.status == 200 and answer.body["status"] == "under_maintenance"
+    assert sp(services, "GET", f"/components/{api}").body["status"] == "under_maintenance"
+    assert services.statuspage.public_view()["status"]["description"] == "Service Under Maintenance"
+    bad = sp(services, "PATCH", f"/components/{api}", {"component": {"status": "broken"}})
+    assert bad.status == 422 and bad.body == {"error": ["Status is not included in the list"]}
+    assert sp(services, "GET", "/incidents/upcoming").body == []
+
+
 def test_create_an_incident(services: FakeServices) -> None:
     api, checkout = ids(services)["API"], ids(services)["Checkout"]
     answer = create(services, status="identified", body="Card payments fail", impact_override="major",

@@ -15,7 +15,7 @@ from .wire import Clock, Reply, Request, iso, random_id, utcnow
 
 DEFAULT_PAGE = "page-test"
 DEFAULT_COMPONENTS = ("API", "Checkout", "Website")
-NO_LONGER_LISTED = ("scheduled", "upcoming", "active_maintenance")  # no scheduled maintenance here
+MAINTENANCE_LISTS = ("scheduled", "upcoming", "active_maintenance")  # always empty: no maintenance here
 
 
 def _error(status: int, error: Any) -> Reply:
@@ -102,8 +102,7 @@ class FakeStatuspage:
     def incidents(self, page_id: str | None = None) -> list[dict[str, Any]]:
         """Every incident of a page, newest first, as the API shows it."""
         with self._lock:
-            page = self._page(page_id)
-            return [incident_object(i, page) for i in reversed(page.incidents.values())]
+            return self._all(self._page(page_id))
 
     def unresolved_incidents(self, page_id: str | None = None) -> list[dict[str, Any]]:
         return [i for i in self.incidents(page_id) if unresolved(i)]
@@ -162,7 +161,7 @@ class FakeStatuspage:
             return self._list(request, page) if reading else _not_found()
         if rest == ["incidents", "unresolved"] and reading:
             return Reply(200, [i for i in self._all(page) if unresolved(i)])
-        if len(rest) == 2 and rest[0] == "incidents" and rest[1] in NO_LONGER_LISTED and reading:
+        if len(rest) == 2 and rest[0] == "incidents" and rest[1] in MAINTENANCE_LISTS and reading:
             return Reply(200, [])
         incident = page.incidents.get(rest[1]) if rest[0] == "incidents" and len(rest) == 2 else None
         if incident is None:
