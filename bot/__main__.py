@@ -49,6 +49,7 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _check(settings: Settings) -> int:
+    from bot.runtime.outside import outside_report
     from bot.templates import check_templates
 
     runbook = load_runbook(settings.runbooks_path)
@@ -59,7 +60,12 @@ def _check(settings: Settings) -> int:
         f"{len(runbook.phases)} phases / {items} checklist items, {len(runbook.contacts)} contacts, "
         f"{len(templates)} templates"
     )
-    return 0
+    problems, notes = outside_report(settings, runbook)
+    for note in notes:
+        print(f"  {note}")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _playground(settings: Settings, args: argparse.Namespace) -> int:

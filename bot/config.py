@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +37,13 @@ class Settings(BaseSettings):
     log_level: LogLevel = Field("INFO", alias="BOT_LOG_LEVEL")
     claim_lease: timedelta = Field(timedelta(seconds=15), alias="BOT_CLAIM_LEASE")
     log_format: LogFormat = Field("text", alias="BOT_LOG_FORMAT")
+    pagerduty_routing_key: SecretStr | None = Field(None, alias="PAGERDUTY_ROUTING_KEY")
+    pagerduty_events_url: str = Field("https://events.pagerduty.com", alias="PAGERDUTY_EVENTS_URL")
+    pagerduty_api_token: SecretStr | None = Field(None, alias="PAGERDUTY_API_TOKEN")
+    pagerduty_api_url: str = Field("https://api.pagerduty.com", alias="PAGERDUTY_API_URL")
+    statuspage_api_key: SecretStr | None = Field(None, alias="STATUSPAGE_API_KEY")
+    statuspage_page_id: str | None = Field(None, alias="STATUSPAGE_PAGE_ID")
+    statuspage_api_url: str = Field("https://api.statuspage.io", alias="STATUSPAGE_API_URL")
 
     @field_validator("claim_lease", mode="before")
     @classmethod
@@ -74,6 +82,21 @@ class Settings(BaseSettings):
             )
         if self.http_port is not None and self.slack_signing_secret is None:
             raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to check requests")
+
+    def routing_keys(self, names: set[str], environ: Mapping[str, str]) -> dict[str, str]:
+        """The PagerDuty integration keys the runbook's contacts name, by variable, where set
+        (``PAGERDUTY_ROUTING_KEY`` may come from ``.env`` too)."""
+        keys = {name: environ[name] for name in names if environ.get(name, "").strip()}
+        if self.pagerduty_routing_key and self.pagerduty_routing_key.get_secret_value().strip():
+            keys["PAGERDUTY_ROUTING_KEY"] = self.pagerduty_routing_key.get_secret_value().strip()
+        return keys
+
+    def statuspage_problem(self) -> str | None:
+        """Statuspage needs both its key and its page id: name the missing one (None: both or neither)."""
+        if bool(self.statuspage_api_key) == bool(self.statuspage_page_id):
+            return None
+        missing = "STATUSPAGE_PAGE_ID" if self.statuspage_api_key else "STATUSPAGE_API_KEY"
+        return f"{missing} is not set: Statuspage needs STATUSPAGE_API_KEY and STATUSPAGE_PAGE_ID"
 
     @property
     def runbooks_path(self) -> Path:

@@ -24,7 +24,8 @@ from bot.domain.followups import FollowUp
 from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status, TimelineEntry
 from bot.domain.postmortem import Record, postmortem_context
 from bot.domain.runbook import Runbook
-from bot.domain.text import escape, local_date, slack_time, truncate
+from bot.domain.status_page import BODY_LIMIT
+from bot.domain.text import escape, local_date, local_time, slack_time, truncate
 from bot.runbooks import shipped_runbooks
 from bot.usecases.ports import Clock
 
@@ -39,6 +40,7 @@ TEMPLATES = (
     "followup_overdue.md.j2",
 )
 POSTMORTEM = "postmortem.md.j2"
+STATUS_PAGE = "status_page.md.j2"
 
 
 class TemplateProblem(RunbookError):
@@ -103,6 +105,26 @@ class Renderer:
             return self.env.get_template(POSTMORTEM).render(**context).strip() + "\n"
         except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
             raise self.problem(POSTMORTEM, exc) from exc
+
+    def status_page_text(
+        self, incident: Incident, public_status: str, impact: str, next_update: datetime | None
+    ) -> str:
+        """The public words a draft proposes: plain text, and never a private incident's title."""
+        tz = self.runbook.settings.timezone
+        at = local_time(next_update, tz, "day-aware", self._today())
+        context = {
+            "public_status": public_status,
+            "impact": impact,
+            "title": "" if incident.private else incident.title,
+            "private": incident.private,
+            "severity": self.runbook.severities[incident.severity].label,
+            "next_update": f"{at} ({tz})" if at else None,
+        }
+        try:
+            text = self.env.get_template(STATUS_PAGE).render(**context)
+        except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+            raise self.problem(STATUS_PAGE, exc) from exc
+        return " ".join(text.split())[:BODY_LIMIT] or "We are investigating an issue."
 
     def incident(self, snap: Snapshot, now: datetime, next_due: datetime | None = None) -> dict[str, Any]:
         """Everything the templates may show about an incident; user-typed text escaped."""
@@ -229,7 +251,10 @@ def check_templates(folder: Path | str, runbook: Runbook) -> list[str]:
     for name in TEMPLATES:
         renderer.render(name, **sample_context(renderer, now))
     renderer.render_postmortem(postmortem_context(runbook, sample_record(renderer, now), now))
-    return [*TEMPLATES, POSTMORTEM]
+    sample = sample_snapshot(renderer, now).incident
+    for status in ("investigating", "resolved"):
+        renderer.status_page_text(sample, status, "major", now)
+    return [*TEMPLATES, POSTMORTEM, STATUS_PAGE]
 
 
 def _template_line(exc: BaseException, path: str) -> int | None:

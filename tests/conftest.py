@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
+from bot.fakeservices import FakeServices
 from bot.fakeslack import FakeSlack
 from tests.harness import Rig, make_settings, pacer, seed, start_bot
+from tests.outside import MANAGERS_KEY, MANAGERS_KEY_ENV, outside_env
 from tests.postgres import Cluster, postgres_url, start_cluster
 
 
@@ -69,11 +71,39 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
+def services() -> Iterator[FakeServices]:
+    """The fake PagerDuty and Statuspage, on loopback."""
+    with FakeServices() as fake:
+        yield fake
+
+
+@pytest.fixture
 def rig(
     fake_slack: FakeSlack, clock: FakeClock, tmp_path: Path, paced: bool, database_url: str
 ) -> Iterator[Rig]:
+    yield from _rig(fake_slack, clock, tmp_path, paced, database_url)
+
+
+@pytest.fixture
+def world(
+    fake_slack: FakeSlack,
+    clock: FakeClock,
+    tmp_path: Path,
+    paced: bool,
+    database_url: str,
+    services: FakeServices,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Rig]:
+    """A rig whose bot pages through the fake PagerDuty and drafts for the fake Statuspage."""
+    monkeypatch.setenv(MANAGERS_KEY_ENV, MANAGERS_KEY)
+    yield from _rig(fake_slack, clock, tmp_path, paced, database_url, **outside_env(services, tmp_path))
+
+
+def _rig(
+    fake_slack: FakeSlack, clock: FakeClock, tmp_path: Path, paced: bool, database_url: str, **env: object
+) -> Iterator[Rig]:
     ids = seed(fake_slack)
-    settings = make_settings(fake_slack, tmp_path, ids["#incidents"], BOT_DB=database_url)
+    settings = make_settings(fake_slack, tmp_path, ids["#incidents"], BOT_DB=database_url, **env)
     waits: list[float] = []
     bot = start_bot(fake_slack, settings, clock, pacer(paced, waits))
     rig = Rig(fake_slack, bot, clock, ids, tmp_path, waits)

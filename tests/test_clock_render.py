@@ -18,7 +18,15 @@ from bot.domain.text import escape
 from bot.fakeslack.blocks import check_blocks
 from bot.runbooks import load_runbook
 from bot.slack.cards.deadline import DeadlineCards
-from bot.templates import POSTMORTEM, TEMPLATES, Renderer, TemplateProblem, check_templates, sample_context
+from bot.templates import (
+    POSTMORTEM,
+    STATUS_PAGE,
+    TEMPLATES,
+    Renderer,
+    TemplateProblem,
+    check_templates,
+    sample_context,
+)
 from tests.harness import as_read
 
 RUNBOOKS = Path(__file__).resolve().parent.parent / "runbooks"
@@ -45,7 +53,7 @@ def snapshot(title: str, summary: str, private: bool = False) -> Snapshot:
 
 
 def test_shipped_templates_pass_the_check(runbook: Runbook) -> None:
-    assert check_templates(RUNBOOKS / "templates", runbook) == [*TEMPLATES, POSTMORTEM]
+    assert check_templates(RUNBOOKS / "templates", runbook) == [*TEMPLATES, POSTMORTEM, STATUS_PAGE]
 
 
 def test_a_broken_template_is_named_at_start_up(runbook: Runbook, tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_an_installed_package_runs_from_any_directory(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "bot", "check"], cwd=elsewhere, env=clean,
                             capture_output=True, text=True, timeout=60)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert str(target / "bot" / "shipped_runbooks") in result.stdout and "8 templates" in result.stdout
+    assert str(target / "bot" / "shipped_runbooks") in result.stdout and "9 templates" in result.stdout
 
 
 def test_every_package_is_listed_for_installation() -> None:

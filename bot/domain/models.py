@@ -169,3 +169,30 @@ class Message:
     ts: str
     user: str | None
     text: str
+
+
+@dataclass(frozen=True)
+class OutsideCall:
+    """One request to an outside service (PagerDuty, Statuspage), sent from the durable outbox.
+
+    ``key`` makes adding it idempotent; calls sharing a ``lane`` are sent in order (a page's
+    trigger before its resolve). ``payload`` never holds a secret: a routing key is named by its
+    environment variable."""
+
+    service: str  # "pagerduty", "pagerduty-api", "statuspage"
+    action: str  # "trigger", "acknowledge", "resolve", "change", "oncalls", "publish"
+    key: str
+    payload: dict[str, Any]
+    incident_id: int | None = None
+    lane: str = ""
+    id: int | None = None
+    state: str = "pending"  # pending, sent, failed
+    attempts: int = 0
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
+
+    @property
+    def ordered_in(self) -> str:
+        return self.lane or self.key

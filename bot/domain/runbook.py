@@ -43,12 +43,33 @@ class Phase(_Strict):
     items: tuple[ChecklistItem, ...]
 
 
+_ENV_NAME = r"^[A-Z_][A-Z0-9_]{0,127}$"
+_PD_ID = r"^P[A-Z0-9]{5,}$"
+
+
+class PagerDutyTarget(_Strict):
+    """How a contact is paged: the environment variable holding its service's Events API v2
+    integration key (never the key itself), and/or the escalation policy whose on-calls are
+    invited on declare."""
+
+    routing_key_env: str | None = Field(None, pattern=_ENV_NAME)
+    escalation_policy: str | None = Field(None, pattern=_PD_ID)
+
+    @model_validator(mode="after")
+    def _something(self) -> PagerDutyTarget:
+        if not (self.routing_key_env or self.escalation_policy):
+            raise ValueError("pagerduty needs routing_key_env and/or escalation_policy")
+        return self
+
+
 class Contact(_Strict):
-    """Whom a name such as ``cto`` reaches: users, user groups (ids or handles) and/or a channel id."""
+    """Whom a name such as ``cto`` reaches: users, user groups (ids or handles), a channel id,
+    and/or a PagerDuty service."""
 
     users: tuple[str, ...] = ()
     usergroups: tuple[str, ...] = ()
     channel: str | None = None
+    pagerduty: PagerDutyTarget | None = None
 
     @field_validator("users", "usergroups")
     @classmethod
@@ -60,8 +81,8 @@ class Contact(_Strict):
 
     @model_validator(mode="after")
     def _not_empty(self) -> Contact:
-        if not (self.users or self.usergroups or self.channel):
-            raise ValueError("a contact needs at least one of users, usergroups, channel")
+        if not (self.users or self.usergroups or self.channel or self.pagerduty):
+            raise ValueError("a contact needs at least one of users, usergroups, channel, pagerduty")
         return self
 
 
@@ -100,6 +121,7 @@ class Severity(_Strict):
     roles: tuple[str, ...] = ("incident_commander",)
     escalations: tuple[Escalation, ...] = ()
     postmortem_within: Duration | None = None
+    status_page: bool = False  # offer status-page drafts to the IC
 
     @property
     def label(self) -> str:

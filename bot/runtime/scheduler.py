@@ -20,6 +20,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.runtime.worker import KeyedWorker
+from bot.usecases.calls import Calls
 from bot.usecases.deadlines import Deadlines
 from bot.usecases.outbox import Outbox
 from bot.usecases.ports import Clock, DeadlineStore, Job
@@ -36,6 +37,7 @@ class DeadlineScheduler:
         self,
         deadlines: Deadlines,
         outbox: Outbox,
+        calls: Calls,
         store: DeadlineStore,
         worker: KeyedWorker,
         clock: Clock,
@@ -44,6 +46,7 @@ class DeadlineScheduler:
         """Firing runs on the worker under the incident's key; sends on its channel queues."""
         self.firing = deadlines
         self.outbox = outbox
+        self.calls = calls
         self.deadlines = store
         self.worker = worker
         self.clock = clock
@@ -52,13 +55,14 @@ class DeadlineScheduler:
         self.last_run: datetime | None = None  # the clock's time when run_due_now last finished
         self._last_scan = 0.0
         self._lock = threading.Lock()
-        self._inflight: set[int] = set()
+        self._inflight: set[object] = set()
 
     # life ------------------------------------------------------------------------------
     def start(self) -> int:
         """Re-arm from the ledger: due rows and unsent messages go at once; return how many."""
         now = self.clock.now()
         self.deadlines.retry_now(now)
+        self.calls.store.retry_now(now)
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
@@ -113,13 +117,18 @@ class DeadlineScheduler:
             if self._claim_slot(-entry_id):
                 count += 1
                 self.worker.send(channel, self._send_job(entry_id))
-        following = self.deadlines.next_wake(now)
+        for call_id, service in self.calls.store.due_ids(now):
+            if self._claim_slot(("call", call_id)):
+                count += 1
+                self.worker.send(f"outside:{service}", self._call_job(call_id))
+        wakes = [self.deadlines.next_wake(now), self.calls.store.next_wake(now)]
+        following = min((w for w in wakes if w is not None), default=None)
         if following is not None:
             self.arm(following)
         self.last_run = now
         return count
 
-    def _claim_slot(self, key: int) -> bool:
+    def _claim_slot(self, key: object) -> bool:
         with self._lock:
             if key in self._inflight:
                 return False
@@ -143,5 +152,15 @@ class DeadlineScheduler:
             finally:
                 with self._lock:
                     self._inflight.discard(-entry_id)
+
+        return job
+
+    def _call_job(self, call_id: int) -> Job:
+        def job() -> None:
+            try:
+                self.calls.deliver(call_id)
+            finally:
+                with self._lock:
+                    self._inflight.discard(("call", call_id))
 
         return job

@@ -3,6 +3,7 @@ Nothing else wires objects together; nothing here does I/O at import time."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -14,6 +15,7 @@ from bot.config import Settings
 from bot.domain.runbook import Runbook
 from bot.runbooks import load_runbook
 from bot.runtime.metrics import BotMetrics
+from bot.runtime.outside import outside_report, outside_transports, paging_settings
 from bot.runtime.scheduler import TICK_SECONDS, DeadlineScheduler
 from bot.runtime.worker import KeyedWorker
 from bot.slack.cards.deadline import DeadlineCards
@@ -23,16 +25,20 @@ from bot.slack.directory import Directory
 from bot.slack.messenger import SlackMessenger
 from bot.slack.outbox_transport import SlackOutboxTransport
 from bot.slack.publisher import SlackPublisher
+from bot.slack.status_drafts import SlackDraftCards
 from bot.slack.web_api import ChannelPacer, WebApi, make_client
+from bot.store.calls import CallStore
 from bot.store.captures import CaptureStore
 from bot.store.database import Database, open_database
 from bot.store.deadlines import DeadlineStore
 from bot.store.followups import FollowUpStore
 from bot.store.home_viewers import HomeViewerStore
 from bot.store.incidents import IncidentStore
+from bot.store.pages import PageStore
 from bot.store.postgres import PostgresDatabase
 from bot.store.postmortems import PostmortemStore
 from bot.templates import Renderer, check_templates
+from bot.usecases.calls import Calls
 from bot.usecases.context import IncidentContext
 from bot.usecases.deadlines import Deadlines
 from bot.usecases.declare import Declaring
@@ -40,11 +46,15 @@ from bot.usecases.events import IncidentEvents
 from bot.usecases.followups import FollowUps
 from bot.usecases.home import HomeTab
 from bot.usecases.outbox import Outbox
+from bot.usecases.paging import Paging
 from bot.usecases.ports import Clock, Stores
 from bot.usecases.postmortem import Postmortems
 from bot.usecases.responding import Responding
 from bot.usecases.stats import stats_report
+from bot.usecases.status_page import StatusPages
 from bot.usecases.timeline import Timeline
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class Services:
     slack: SlackDeps
     deadlines: Deadlines
     outbox: Outbox
+    calls: Calls
     scheduler: DeadlineScheduler
     metrics: BotMetrics
 
@@ -85,6 +96,9 @@ def stores_over(database: Database) -> Stores:
         home_viewers=HomeViewerStore(database),
         transaction=database.transaction,
         exclusive=database.exclusive,
+        calls=CallStore(database),
+        pages=PageStore(database),
+        after_commit=database.after_commit,
     )
 
 
@@ -94,6 +108,11 @@ def build_services(
     runbook = load_runbook(settings.runbooks_path)
     templates = settings.runbooks_path / "templates"
     check_templates(templates, runbook)  # a broken template stops the start, naming the file
+    problems, notes = outside_report(settings, runbook)
+    for line in notes:
+        log.info("%s", line)
+    for line in problems:  # the bot starts anyway: Slack matters most, `check` fails on these
+        log.warning("%s", line)
     database = open_database(settings.database)
     if clock is None:  # replicas agree on the database's clock, whatever their own say
         clock = OffsetClock(database.now) if isinstance(database, PostgresDatabase) else SystemClock()
@@ -121,7 +140,16 @@ def build_services(
     def alarm(at: datetime) -> None:
         scheduler.arm(at)
 
-    deadlines = Deadlines(ctx, publisher.deadline_cards, directory, outbox, alarm)
+    status_pages: StatusPages  # the Statuspage client asks it which page incident is this incident's
+    transports = outside_transports(settings, runbook, lambda i: status_pages.page_incident_id(i))
+    calls = Calls(stores.calls, transports, clock, worker, stores.after_commit, alarm,
+                  claimer=replica_id(), lease=settings.claim_lease)  # fmt: skip
+    paging = Paging(ctx, calls, directory, directory, paging_settings(settings, runbook))
+    status_pages = StatusPages(ctx, calls, renderer, SlackDraftCards(api), directory)
+    for subscriber in (paging.outcome, status_pages.outcome):
+        calls.subscribe(subscriber)
+    deadlines = Deadlines(ctx, publisher.deadline_cards, directory, outbox, alarm,
+                          on_fire=(paging.fired, status_pages.fired))  # fmt: skip
     # Replicas learn of each other's work (a lapsed claim) by scanning: scan often enough for a
     # takeover soon after the lease ends.
     tick = (
@@ -129,10 +157,18 @@ def build_services(
         if database.shared
         else TICK_SECONDS
     )
-    scheduler = DeadlineScheduler(deadlines, outbox, stores.deadlines, worker, clock, tick_seconds=tick)
+    scheduler = DeadlineScheduler(
+        deadlines, outbox, calls, stores.deadlines, worker, clock, tick_seconds=tick
+    )
     postmortems = Postmortems(ctx, messenger, renderer)
     home = HomeTab(ctx, messenger)
-    for listener in (deadlines.changed, postmortems.changed, home.changed):
+    for listener in (
+        deadlines.changed,
+        postmortems.changed,
+        home.changed,
+        paging.changed,
+        status_pages.changed,
+    ):
         events.subscribe(listener)
     slack = SlackDeps(
         runbook=runbook,
@@ -150,10 +186,23 @@ def build_services(
         postmortems=postmortems,
         home=home,
         stats=lambda days: stats_report(stores, runbook, clock.now(), days),
+        paging=paging,
+        status_pages=status_pages,
         signing_secret=settings.slack_signing_secret.get_secret_value()
         if settings.slack_signing_secret
         else None,
     )
     return Services(
-        settings, runbook, database, stores, clock, worker, slack, deadlines, outbox, scheduler, metrics
+        settings,
+        runbook,
+        database,
+        stores,
+        clock,
+        worker,
+        slack,
+        deadlines,
+        outbox,
+        calls,
+        scheduler,
+        metrics,
     )

@@ -16,9 +16,11 @@ from bot.usecases.deadlines import Deadlines
 from bot.usecases.declare import Declaring
 from bot.usecases.followups import FollowUps
 from bot.usecases.home import HomeTab
+from bot.usecases.paging import Paging
 from bot.usecases.ports import Worker
 from bot.usecases.postmortem import Postmortems
 from bot.usecases.responding import Responding
+from bot.usecases.status_page import StatusPages
 from bot.usecases.timeline import Timeline
 
 
@@ -39,4 +41,6 @@ class SlackDeps:
     postmortems: Postmortems
     home: HomeTab
     stats: Callable[[int], str]  # the metrics report over the last N days
+    paging: Paging
+    status_pages: StatusPages
     signing_secret: str | None = None

@@ -49,6 +49,24 @@ class Directory:
                 self._cache[key] = (time.monotonic(), value)
         return value
 
+    def user_by_email(self, email: str) -> str | None:
+        return self._cached(f"email:{email.lower()}", lambda: self.api.user_by_email(email))
+
+    # the workspace (bot.usecases.ports.Workspace) ------------------------------------------
+    def _workspace(self) -> dict[str, str]:
+        return self._cached("workspace", self.api.workspace, seconds=86_400)
+
+    def team_id(self) -> str:
+        return self._workspace()["team_id"] or "workspace"
+
+    def name(self) -> str:
+        info = self._workspace()
+        return info["team"] or info["url"] or info["team_id"] or "Slack"
+
+    def channel_url(self, channel_id: str) -> str | None:
+        url = self._workspace()["url"]
+        return f"{url.rstrip('/')}/archives/{channel_id}" if url else None
+
     def bot_user_id(self) -> str:
         return str(self._cached("auth", self.api.bot_user_id))
 

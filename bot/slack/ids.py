@@ -19,3 +19,13 @@ SEVERITY_BLOCK, SEVERITY_INPUT = "severity", "severity-input"
 DESCRIPTION_BLOCK, DESCRIPTION_INPUT = "description", "description-input"
 OPTIONS_BLOCK, OPTIONS_INPUT = "options", "options-input"
 UPDATE_BLOCK, UPDATE_INPUT = "update", "update-input"
+
+# status-page drafts: value = draft id
+STATUS_PUBLISH = "status-publish"
+STATUS_SKIP = "status-skip"
+STATUS_MODAL = "status-modal"
+SP_NAME_BLOCK, SP_NAME_INPUT = "sp-name", "sp-name-input"
+SP_BODY_BLOCK, SP_BODY_INPUT = "sp-body", "sp-body-input"
+SP_STATUS_BLOCK, SP_STATUS_INPUT = "sp-status", "sp-status-input"
+SP_IMPACT_BLOCK, SP_IMPACT_INPUT = "sp-impact", "sp-impact-input"
+SP_COMPONENTS_BLOCK, SP_COMPONENTS_INPUT = "sp-components", "sp-components-input"

@@ -233,6 +233,20 @@ class WebApi:
     def bot_user_id(self) -> str:
         return str(self.client.auth_test()["user_id"])
 
+    def workspace(self) -> dict[str, str]:
+        """The workspace's id, name and URL (auth.test)."""
+        answer = self.client.auth_test()
+        return {"team_id": str(answer.get("team_id") or ""), "team": str(answer.get("team") or ""),
+                "url": str(answer.get("url") or "")}  # fmt: skip
+
+    def user_by_email(self, email: str) -> str | None:
+        try:
+            return str(self.client.users_lookupByEmail(email=email)["user"]["id"])
+        except SlackApiError as exc:
+            if exc.response.get("error") == "users_not_found":
+                return None
+            raise
+
     def users(self) -> list[dict[str, Any]]:
         return [member for page in self.client.users_list(limit=200) for member in page["members"]]
 

@@ -8,14 +8,17 @@ ISO 8601 text in UTC, so they compare and sort as text on both.
 
 from __future__ import annotations
 
+import logging
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 Params = Sequence[Any]
+log = logging.getLogger(__name__)
 
 
 class DatabaseUnavailable(Exception):
@@ -29,6 +32,40 @@ class Database(ABC):
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
         """One transaction; nested ones join it (savepoints), so one use case is one transaction."""
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once this thread's transaction commits (dropped on a rollback); at once
+        outside a transaction."""
+        pending = getattr(self._hooks(), "pending", None)
+        if pending is None:
+            action()
+        else:
+            pending.append(action)
+
+    def _hooks(self) -> threading.local:
+        hooks = self.__dict__.get("_commit_hooks")
+        if hooks is None:
+            hooks = self.__dict__.setdefault("_commit_hooks", threading.local())
+        return hooks
+
+    @contextmanager
+    def _collecting(self) -> Iterator[None]:
+        """Around the outermost transaction: run the actions queued in it after it commits."""
+        hooks = self._hooks()
+        if getattr(hooks, "pending", None) is not None:
+            yield
+            return
+        hooks.pending = []
+        try:
+            yield
+            actions = hooks.pending
+        finally:
+            hooks.pending = None
+        for action in actions:
+            try:
+                action()
+            except Exception:
+                log.exception("an action after a commit failed")
 
     @abstractmethod
     def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]: ...

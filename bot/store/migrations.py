@@ -130,3 +130,38 @@ def add_reminder_columns(db: sqlite_utils.Database) -> None:
 def add_outbox_claims(db: sqlite_utils.Database) -> None:
     """Which process claimed a message for its attempt (PostgreSQL's replicas take over lapsed ones)."""
     db.execute("alter table outbox add column claimed_by text")
+
+
+OUTSIDE_TABLES = [
+    """create table calls (
+        id integer primary key, incident_id integer, service text not null, action text not null,
+        key text not null unique, lane text not null, payload text not null, state text not null,
+        attempts integer not null default 0, next_attempt_at text not null, claimed_by text,
+        error text, result text, created_at text not null, sent_at text)""",
+    "create index calls_due on calls(state, next_attempt_at)",
+    "create index calls_lane on calls(lane, state)",
+    """create table pages (
+        id integer primary key, incident_id integer not null references incidents(id),
+        dedup_key text not null, routing_key_env text not null, contact text not null,
+        rung text not null, escalation text not null default '', waits_for text not null,
+        state text not null, created_at text not null, acked_at text, resolved_at text,
+        unique (dedup_key, routing_key_env))""",
+    "create index pages_incident on pages(incident_id, state)",
+    """create table status_drafts (
+        id integer primary key, incident_id integer not null references incidents(id),
+        reason text not null, status text not null, impact text not null, name text not null,
+        body text not null, state text not null, channel text, ts text, created_at text not null,
+        decided_by text, decided_at text, component_ids text,
+        unique (incident_id, reason))""",
+    """create table status_pages (
+        incident_id integer primary key references incidents(id), page_incident_id text not null,
+        shortlink text, created_at text not null)""",
+]
+
+
+@MIGRATIONS()
+def create_outside_tables(db: sqlite_utils.Database) -> None:
+    """Calls to outside services (their outbox), PagerDuty pages, status-page drafts and the
+    Statuspage incident of each Firebreak incident."""
+    for statement in OUTSIDE_TABLES:
+        db.execute(statement)

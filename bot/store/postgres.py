@@ -93,6 +93,10 @@ class PostgresDatabase(Database):
             with held.transaction():  # a savepoint inside the outer transaction
                 yield
             return
+        with self._collecting():
+            yield from self._outer_transaction()
+
+    def _outer_transaction(self) -> Iterator[None]:
         for attempt in (1, 2):
             with self._connection() as conn:
                 try:

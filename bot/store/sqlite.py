@@ -67,7 +67,7 @@ class SqliteDatabase(Database):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.lock, self.db.atomic():
+        with self._collecting(), self.lock, self.db.atomic():
             yield
 
     def query(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ the worker under the incident's key, so it serialises with the responders' click
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -18,12 +19,15 @@ from bot.domain.errors import UsageError
 from bot.domain.ledger import Facts, Firing, Obligation, firing, next_update_due, plan
 from bot.domain.ledger import snooze as snoozed
 from bot.domain.milestones import with_corrections
-from bot.domain.models import OutboxEntry
+from bot.domain.models import Incident, OutboxEntry
 from bot.domain.text import local_time, slack_time
 from bot.usecases.context import IncidentContext
 from bot.usecases.events import Change
 from bot.usecases.outbox import Outbox
 from bot.usecases.ports import Alarm, DeadlineMessages, Directory
+
+# Told of each firing in its transaction: an escalation pages, a status update drafts.
+FiringHook = Callable[[Incident, Firing, datetime], None]
 
 log = logging.getLogger(__name__)
 CARD_PARTS = ("checklist", "roles", "announcement")
@@ -38,8 +42,10 @@ class Deadlines:
         directory: Directory,
         outbox: Outbox,
         alarm: Alarm,
+        on_fire: Sequence[FiringHook] = (),
     ) -> None:
         self.ctx = ctx
+        self.on_fire = tuple(on_fire)
         self.store = ctx.stores.deadlines
         self.messages = messages
         self.directory = directory
@@ -168,6 +174,8 @@ class Deadlines:
             who = ", ".join(decision.contacts) + drill
             text = f"Escalated “{row.key}” (rung {row.rung + 1}) to {who}"
             self.ctx.stores.incidents.add_timeline(row.incident_id, now, None, "escalation", text)
+        for hook in self.on_fire:
+            hook(facts.snap.incident, decision, now)
         self.replan(row.incident_id, now, facts)  # the state is unchanged but for this row
         return self.store.outbox(row.id)
 

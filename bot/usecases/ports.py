@@ -19,11 +19,14 @@ from bot.domain.models import (
     Incident,
     Message,
     OutboxEntry,
+    OutsideCall,
     RoleAssignment,
     Snapshot,
     StoredPostmortem,
     TimelineEntry,
 )
+from bot.domain.paging import Page
+from bot.domain.status_page import StatusDraft
 
 Job = Callable[[], object]
 
@@ -144,6 +147,58 @@ class Directory(Protocol):
         """Every user a list of runbook contacts reaches (users and user-group members), in order."""
         ...
 
+    def user_by_email(self, email: str) -> str | None:
+        """The Slack user with this email address, if there is one."""
+        ...
+
+
+class Workspace(Protocol):
+    """The Slack workspace the bot is installed in, as outside services are told of it."""
+
+    def team_id(self) -> str: ...
+    def name(self) -> str: ...
+    def channel_url(self, channel_id: str) -> str | None: ...
+
+
+# outside services -----------------------------------------------------------------------
+class CallFailed(Exception):
+    """An outside service refused or did not answer. ``permanent``: no retry can fix it (a 400);
+    ``retry_after``: the seconds it asked us to wait (a 429's ``Retry-After``)."""
+
+    def __init__(self, message: str, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class CallTransport(Protocol):
+    def send(self, call: OutsideCall, resumed: bool) -> dict[str, Any]:
+        """Make the call once; what the service answered (the parts the use cases need).
+        ``resumed``: an earlier attempt may have reached the service (a crash before its answer
+        was recorded), so a create must first look for what that attempt made. CallFailed on
+        failure."""
+        ...
+
+
+class StatusText(Protocol):
+    def status_page_text(
+        self, incident: Incident, public_status: str, impact: str, next_update: datetime | None
+    ) -> str:
+        """The public words a draft proposes (the runbook's ``status_page.md.j2``)."""
+        ...
+
+
+class DraftCards(Protocol):
+    """Status-page drafts in the incident channel."""
+
+    def post_draft(self, snap: Snapshot, draft: StatusDraft, people: list[str]) -> str:
+        """Post the draft, addressed to ``people``, with *Publish…* and *Skip*; its ts."""
+        ...
+
+    def show_draft(self, draft: StatusDraft, note: str) -> None:
+        """Replace the draft's buttons with ``note`` (published by, skipped by, superseded)."""
+        ...
+
 
 class DeadlineMessages(Protocol):
     def entries(
@@ -242,6 +297,43 @@ class DeadlineStore(Protocol):
         ...
 
 
+class CallStore(Protocol):
+    """The outbox of calls to outside services."""
+
+    def add(self, call: OutsideCall, now: datetime, due_at: datetime | None = None) -> int | None: ...
+    def revise(self, key: str, payload: dict[str, Any], now: datetime) -> int | None: ...
+    def get(self, call_id: int) -> OutsideCall: ...
+    def for_incident(self, incident_id: int) -> list[OutsideCall]: ...
+    def recent(self, service: str, action: str, limit: int = 5) -> list[OutsideCall]: ...
+    def due_ids(self, now: datetime, limit: int = 10_000) -> list[tuple[int, str]]: ...
+    def next_wake(self, after: datetime) -> datetime | None: ...
+    def retry_now(self, now: datetime) -> int: ...
+    def start_attempt(
+        self, call_id: int, now: datetime, lease_until: datetime, claimer: str
+    ) -> tuple[OutsideCall, str | None] | None: ...
+    def mark_sent(self, call_id: int, result: dict[str, Any], now: datetime) -> bool: ...
+    def retry_at(self, call_id: int, error: str, at: datetime) -> None: ...
+    def give_up(self, call_id: int, error: str) -> bool: ...
+    def backlog(self) -> int: ...
+
+
+class PageStore(Protocol):
+    """PagerDuty pages, status-page drafts and each incident's Statuspage incident."""
+
+    def add_page(self, page: Page, now: datetime) -> Page | None: ...
+    def pages(self, incident_id: int) -> list[Page]: ...
+    def set_page_state(self, page_id: int, state: str, now: datetime) -> bool: ...
+    def add_draft(self, draft: StatusDraft, now: datetime) -> StatusDraft | None: ...
+    def draft(self, draft_id: int) -> StatusDraft | None: ...
+    def drafts(self, incident_id: int) -> list[StatusDraft]: ...
+    def draft_posted(self, draft_id: int, channel: str, ts: str) -> None: ...
+    def decide_draft(self, draft: StatusDraft, state: str, by: str | None, now: datetime) -> bool: ...
+    def page_incident(self, incident_id: int) -> str | None: ...
+    def set_page_incident(
+        self, incident_id: int, page_incident_id: str, shortlink: str | None, now: datetime
+    ) -> None: ...
+
+
 class CaptureStore(Protocol):
     """Messages captured onto the timeline, and milestone corrections."""
 
@@ -276,6 +368,10 @@ class HomeViewerStore(Protocol):
     def home_users(self) -> list[str]: ...
 
 
+def _now(action: Callable[[], None]) -> None:
+    action()
+
+
 @dataclass(frozen=True)
 class Stores:
     incidents: IncidentStore
@@ -288,3 +384,8 @@ class Stores:
     """One transaction around several stores' writes; nested ones join it."""
     exclusive: Callable[[str], AbstractContextManager[object]]
     """Hold a key against every process sharing the database (one declare's setup at a time)."""
+    calls: CallStore
+    pages: PageStore
+    after_commit: Callable[[Callable[[], None]], None] = _now
+    """Run an action once the current transaction commits (at once outside one): work queued
+    for another thread must find what this transaction wrote."""

@@ -46,6 +46,9 @@ def handle(deps: SlackDeps, ack: Ack, command: dict[str, Any], respond: Respond)
     elif cmd.name == "status":
         assert incident_id is not None
         blocks = deps.cards.status(responding.status(incident_id), responding.timeline_since(incident_id))
+        pages = deps.paging.open_pages(incident_id)
+        if pages:
+            blocks.insert(1, section("*Paged:* " + "; ".join(pages)))
         ack(response_type="ephemeral", text="Incident status", blocks=blocks)
     elif cmd.name == "followups":
         where, lines = deps.followups.open_lines(command["channel_id"])

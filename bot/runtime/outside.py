@@ -1,0 +1,93 @@
+"""The outside services from the settings: which clients exist (paging is off when no routing
+key is set anywhere; Statuspage when its key or page id is missing), and what ``check`` says
+about them. Routing keys are read from the environment, named by the runbook's contacts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+
+from bot.config import Settings
+from bot.domain.paging import DEFAULT_KEY_ENV, routing_env
+from bot.domain.runbook import Runbook
+from bot.integrations.http import JsonHttp
+from bot.integrations.pagerduty import PagerDutyEvents, PagerDutyOncalls, api_http
+from bot.integrations.statuspage import Statuspage, statuspage_http
+from bot.usecases.paging import API, EVENTS, PagingSettings
+from bot.usecases.ports import CallTransport
+from bot.usecases.status_page import STATUSPAGE
+
+
+def key_variables(runbook: Runbook) -> dict[str, list[str]]:
+    """Each routing-key variable the contacts name, with the contacts that page through it."""
+    found: dict[str, list[str]] = {}
+    for name in runbook.contacts:
+        env = routing_env(runbook, name)
+        if env is not None:
+            found.setdefault(env, []).append(name)
+    return found
+
+
+def paging_settings(
+    settings: Settings, runbook: Runbook, environ: Mapping[str, str] | None = None
+) -> PagingSettings:
+    keys = settings.routing_keys(set(key_variables(runbook)), os.environ if environ is None else environ)
+    policies = {name: c.pagerduty.escalation_policy for name, c in runbook.contacts.items()
+                if c.pagerduty and c.pagerduty.escalation_policy}  # fmt: skip
+    return PagingSettings(frozenset(keys), settings.pagerduty_api_token is not None, policies)
+
+
+def outside_transports(
+    settings: Settings,
+    runbook: Runbook,
+    page_incident: Callable[[int], str | None],
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, CallTransport]:
+    transports: dict[str, CallTransport] = {}
+    keys = settings.routing_keys(set(key_variables(runbook)), os.environ if environ is None else environ)
+    if keys:
+        transports[EVENTS] = PagerDutyEvents(JsonHttp(settings.pagerduty_events_url, {}), keys)
+    if settings.pagerduty_api_token is not None:
+        token = settings.pagerduty_api_token.get_secret_value()
+        transports[API] = PagerDutyOncalls(api_http(settings.pagerduty_api_url, token))
+    if settings.statuspage_api_key is not None and settings.statuspage_page_id:
+        http = statuspage_http(settings.statuspage_api_url, settings.statuspage_api_key.get_secret_value())
+        transports[STATUSPAGE] = Statuspage(http, settings.statuspage_page_id, page_incident)
+    return transports
+
+
+def outside_report(settings: Settings, runbook: Runbook, environ: Mapping[str, str] | None = None
+                   ) -> tuple[list[str], list[str]]:  # fmt: skip
+    """(problems, notes) about PagerDuty and Statuspage: a problem names the variable to set."""
+    environ = os.environ if environ is None else environ
+    variables = key_variables(runbook)
+    keys = settings.routing_keys(set(variables), environ)
+    problems: list[str] = []
+    notes: list[str] = []
+    if not keys:
+        names = ", ".join(sorted(variables)) or DEFAULT_KEY_ENV
+        notes.append(f"PagerDuty paging is off: no routing key is set ({names})")
+    else:
+        for env, contacts in sorted(variables.items()):
+            if env not in keys:
+                problems.append(f"{env} is not set: contacts.yml pages {', '.join(contacts)} through it")
+        paged = sorted(c for env, cs in variables.items() if env in keys for c in cs)
+        notes.append(f"PagerDuty paging is on for {', '.join(paged)}")
+    policies = paging_settings(settings, runbook, environ).policies
+    if policies and settings.pagerduty_api_token is None:
+        listed = ", ".join(f"{c} ({p})" for c, p in sorted(policies.items()))
+        problems.append(
+            f"PAGERDUTY_API_TOKEN is not set: contacts.yml names escalation policies for {listed}"
+        )
+    problem = settings.statuspage_problem()
+    drafted = [s.key for s in runbook.severities.values() if s.status_page]
+    if problem:
+        problems.append(problem)
+    elif settings.statuspage_api_key is None:
+        if drafted:
+            notes.append("Statuspage drafts are off: STATUSPAGE_API_KEY and STATUSPAGE_PAGE_ID are not set")
+    else:
+        notes.append(
+            f"Statuspage drafts are on for {', '.join(drafted) or 'no severity (status_page: true)'}"
+        )
+    return problems, notes
