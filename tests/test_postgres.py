@@ -16,6 +16,7 @@ import pytest
 from bot.clock import FakeClock, OffsetClock
 from bot.runtime.bot import Bot
 from bot.store.database import open_database
+from bot.store.postgres_schema import STEPS
 from bot.usecases.declare import DeclareRequest
 from tests.harness import REPO, Rig, at_once, clock_messages, current, declare, make_settings, start_bot
 from tests.postgres import Cluster, postgres_url
@@ -69,7 +70,7 @@ def test_three_replicas_starting_together_migrate_once(cluster: Cluster) -> None
     assert errors == []
     with psycopg.connect(url) as conn:
         names = [row[0] for row in conn.execute("select name from firebreak_migrations")]
-    assert names == ["create_schema"]
+    assert names == [name for name, _ in STEPS]  # each step once
 
 
 @pytest.mark.parametrize(

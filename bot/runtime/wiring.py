@@ -108,12 +108,12 @@ def build_services(
     runbook = load_runbook(settings.runbooks_path)
     templates = settings.runbooks_path / "templates"
     check_templates(templates, runbook)  # a broken template stops the start, naming the file
+    database = open_database(settings.database)
     problems, notes = outside_report(settings, runbook)
     for line in notes:
         log.info("%s", line)
     for line in problems:  # the bot starts anyway: Slack matters most, `check` fails on these
         log.warning("%s", line)
-    database = open_database(settings.database)
     if clock is None:  # replicas agree on the database's clock, whatever their own say
         clock = OffsetClock(database.now) if isinstance(database, PostgresDatabase) else SystemClock()
     renderer = Renderer(templates, runbook, clock)

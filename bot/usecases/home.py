@@ -34,8 +34,8 @@ class HomeTab:
         self.messenger.publish_home(user, self.view())
 
     def changed(self, change: Change) -> None:
-        if change.topic in SHOWN:
-            self.ctx.worker.coalesce(HOME_KEY, self.refresh_all)
+        if change.topic in SHOWN:  # once the change is committed, so the refresh reads it
+            self.ctx.stores.after_commit(lambda: self.ctx.worker.coalesce(HOME_KEY, self.refresh_all))
 
     def refresh_all(self) -> None:
         users = self.ctx.stores.home_viewers.home_users()
