@@ -30,12 +30,12 @@ from bot.runtime.wiring import build_services
 from bot.slack.web_api import ChannelPacer
 from bot.usecases.declare import DeclareRequest
 
-mode, user, service = sys.argv[1], sys.argv[2], sys.argv[3]
+mode, user, action = sys.argv[1], sys.argv[2], sys.argv[3]
 services = build_services(Settings(), FakeClock(datetime.fromisoformat("2026-11-21T10:00:00+00:00")),
                           pacer=ChannelPacer(per_second=100, burst=100))
 
 def crash(call):
-    if call.service == service:
+    if call.action == action:
         os.kill(os.getpid(), signal.SIGKILL)
 
 if mode == "declare":
@@ -56,8 +56,8 @@ services.close()
 """
 
 
-def run_bot(env: dict[str, str], mode: str, user: str, service: str = "") -> int:
-    done = subprocess.run([sys.executable, "-c", CHILD, mode, user, service], cwd=REPO, env={**os.environ, **env},
+def run_bot(env: dict[str, str], mode: str, user: str, action: str = "") -> int:
+    done = subprocess.run([sys.executable, "-c", CHILD, mode, user, action], cwd=REPO, env={**os.environ, **env},
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     if done.returncode not in (0, -signal.SIGKILL):
         raise AssertionError(done.stderr[-3000:])
@@ -78,9 +78,9 @@ def test_kill_9_after_an_answer_never_makes_a_second_incident(
         MANAGERS_KEY_ENV: MANAGERS_KEY,
         **{k: str(v) for k, v in outside.items() if k != "runbooks"},
     }
-    assert run_bot(env, "declare", ids["ana"], "pagerduty") == -signal.SIGKILL
+    assert run_bot(env, "declare", ids["ana"], "trigger") == -signal.SIGKILL
     assert len(triggers(services)) == 1  # PagerDuty took the page; the bot died before noting it
-    assert run_bot(env, "publish", ids["ana"], "statuspage") == -signal.SIGKILL
+    assert run_bot(env, "publish", ids["ana"], "publish") == -signal.SIGKILL
     assert len(triggers(services)) == 2 and len(services.pagerduty.incidents()) == 1
     assert len(services.statuspage.incidents()) == 1
     assert run_bot(env, "resume", ids["ana"]) == 0

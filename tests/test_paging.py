@@ -107,6 +107,9 @@ def test_a_pagerduty_500_is_retried_and_pages_once(world: Rig, services: FakeSer
     advance(world, seconds=5)
     advance(world, seconds=10)
     assert len(triggers(services)) == 1 and len(services.pagerduty.incidents()) == 1
+    metrics = world.bot.services.metrics.render().decode()
+    assert 'firebreak_outside_calls_total{outcome="retry",service="pagerduty"} 2.0' in metrics
+    assert 'firebreak_outside_calls_total{outcome="sent",service="pagerduty"}' in metrics
 
 
 def test_a_429_waits_for_its_retry_after(world: Rig, services: FakeServices) -> None:

@@ -64,6 +64,9 @@ class BotMetrics:
             "Deadline claims taken over from a replica that died holding them",
             registry=r,
         )
+        self.outside_calls = Counter("firebreak_outside_calls", "Calls to PagerDuty and Statuspage, each attempt "
+                                     "counted (outcome: sent, retry, failed)", ["service", "outcome"],
+                                     registry=r)  # fmt: skip
         self.build_info = Gauge("firebreak_build_info", "Always 1; the running version is its label",
                                 ["version"], registry=r)  # fmt: skip
         self.build_info.labels(version=build_version()).set(1)
@@ -83,6 +86,9 @@ class BotMetrics:
     def taken_over(self) -> None:
         """A message claimed by a replica that died (its lease lapsed) was taken over by this one."""
         self.claims_taken_over.inc()
+
+    def outside_call(self, service: str, outcome: str) -> None:
+        self.outside_calls.labels(service=service, outcome=outcome).inc()
 
     # the Web API gateway's observer -----------------------------------------------------
     def slack_call(self, method: str, outcome: str) -> None:

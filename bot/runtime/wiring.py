@@ -143,7 +143,7 @@ def build_services(
     status_pages: StatusPages  # the Statuspage client asks it which page incident is this incident's
     transports = outside_transports(settings, runbook, lambda i: status_pages.page_incident_id(i))
     calls = Calls(stores.calls, transports, clock, worker, stores.after_commit, alarm,
-                  claimer=replica_id(), lease=settings.claim_lease)  # fmt: skip
+                  claimer=replica_id(), lease=settings.claim_lease, metrics=metrics)  # fmt: skip
     paging = Paging(ctx, calls, directory, directory, paging_settings(settings, runbook))
     status_pages = StatusPages(ctx, calls, renderer, SlackDraftCards(api), directory)
     for subscriber in (paging.outcome, status_pages.outcome):

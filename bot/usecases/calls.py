@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domain.models import OutsideCall
-from bot.usecases.ports import Alarm, CallFailed, CallStore, CallTransport, Clock, Worker
+from bot.usecases.ports import Alarm, CallFailed, CallStore, CallTransport, Clock, Metrics, NoMetrics, Worker
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20  # with the backoff below, about an hour of retries
@@ -55,10 +55,12 @@ class Calls:
         claimer: str = "",
         lease: timedelta = timedelta(seconds=15),
         after_send: Callable[[OutsideCall], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """``after_send`` runs between a call's answer and its record: the window a crash makes
         dangerous (the restart tests kill the process there)."""
         self.after_send = after_send or (lambda call: None)
+        self.metrics: Metrics = metrics or NoMetrics()
         self.store = store
         self.transports = transports
         self.clock = clock
@@ -124,6 +126,7 @@ class Calls:
             self._failed(call, f"{type(exc).__name__}: {exc}", False, None)
             return False
         self.after_send(call)
+        self.metrics.outside_call(call.service, "sent")
         if not self.store.mark_sent(call_id, result, self.clock.now()):
             return False
         self._tell(CallOutcome(self.store.get(call_id), result=result))
@@ -131,7 +134,9 @@ class Calls:
         return True
 
     def _failed(self, call: OutsideCall, error: str, permanent: bool, retry_after: float | None) -> None:
-        if permanent or call.attempts >= MAX_ATTEMPTS:
+        given_up = permanent or call.attempts >= MAX_ATTEMPTS
+        self.metrics.outside_call(call.service, "failed" if given_up else "retry")
+        if given_up:
             log.warning("%s call %s (%s) given up: %s", call.service, call.id, call.action, error)
             if self.store.give_up(call.id or 0, error):
                 self._tell(CallOutcome(self.store.get(call.id or 0), error=error))

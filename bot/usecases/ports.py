@@ -85,6 +85,9 @@ class Metrics(Protocol):
     def taken_over(self) -> None:
         """A message claimed by a process that stopped (its lease lapsed) was taken over."""
 
+    def outside_call(self, service: str, outcome: str) -> None:
+        """A call to an outside service was ``sent``, will be retried (``retry``), or ``failed``."""
+
 
 class NoMetrics:
     """Metrics that go nowhere: the default of use cases built without a runtime (tests)."""
@@ -99,6 +102,9 @@ class NoMetrics:
         return None
 
     def taken_over(self) -> None:
+        return None
+
+    def outside_call(self, service: str, outcome: str) -> None:
         return None
 
 
