@@ -98,6 +98,12 @@ def test_only_the_slack_edge_and_the_composition_root_import_slack() -> None:
     assert importers(outside("slack", COMPOSITION_ROOT), "slack_sdk", "slack_bolt") == []
 
 
+def test_only_the_integrations_and_the_slack_gateway_make_http_requests() -> None:
+    """PagerDuty and Statuspage are reached through bot/integrations alone (from the outbox)."""
+    mods = [m for m in outside("integrations", "fakeservices") if m.name != "bot.slack.web_api"]
+    assert importers(mods, "urllib.request", "http.client", "requests", "httpx") == []
+
+
 def test_only_the_store_imports_sqlite() -> None:
     assert importers(outside("store"), "sqlite_utils", "sqlite3") == []
 

@@ -154,9 +154,12 @@ class StatusPages:
         final = replace(draft, name=name, body=body, status=status, impact=impact, component_ids=components)
         incident = self.ctx.stores.incidents.get(draft.incident_id)
         now = self.ctx.clock.now()
+        note = f"*Published* by <@{user}> at {self._when(now)} as _{status}_ (impact {impact}); sending…"
         with self.ctx.stores.transaction():
             if not self.store.decide_draft(final, "published", user, now):
                 raise UsageError(self._decided(draft_id))
+            # queued before the call leaves, so the call's outcome is shown after this note
+            self.ctx.stores.after_commit(lambda: self._show(final, note))
             payload = {"draft_id": draft.id, "marker": f"{self.workspace.team_id()}/{incident.ref}",
                        "name": final.name, "body": final.body, "status": status, "impact": impact,
                        "components": list(components)}  # fmt: skip
@@ -164,9 +167,11 @@ class StatusPages:
                                        incident.id, lane=f"sp:{incident.id}"))  # fmt: skip
             text = f"Published to the status page ({status}, impact {impact}): “{escape(body)}”"
             self.ctx.record(incident, user, "status-page", text)
-        note = f"*Published* by <@{user}> at {self._when(now)} as _{status}_ (impact {impact}); sending…"
-        self.ctx.worker.submit(incident.id, lambda: self.cards.show_draft(final, note))
         return final
+
+    def _show(self, draft: StatusDraft, note: str) -> None:
+        """Change a draft's message on its incident's queue, in the order the changes happened."""
+        self.ctx.worker.submit(draft.incident_id, lambda: self.cards.show_draft(draft, note))
 
     def skip(self, draft_id: int, user: str) -> None:
         draft = self._decidable(draft_id, user)
@@ -230,12 +235,12 @@ class StatusPages:
                 where = f" — {link}" if link else ""
                 note = (f"*Published* by <@{draft.decided_by}> at {self._when(draft.decided_at)} as "
                         f"_{draft.status}_ (impact {draft.impact}){where}")  # fmt: skip
-                self.cards.show_draft(draft, note)
+                self._show(draft, note)
             return
         text = f"Statuspage did not take the update: {escape(outcome.error or '')}"
         self.ctx.record(incident, None, "status-page-failed", text)
         if draft is not None:
-            self.cards.show_draft(draft, f":warning: {text}")
+            self._show(draft, f":warning: {text}")
         commander = self.ctx.snapshot(incident.id).commander
         if incident.channel_id and commander:
             self.ctx.publisher.ephemeral(incident.channel_id, commander, f":warning: {text}")
