@@ -32,7 +32,9 @@ def test_check_says_paging_and_drafts_are_off_by_default(tmp_path: Path) -> None
 
 
 def test_one_key_turns_paging_on_for_the_shipped_runbooks(tmp_path: Path) -> None:
-    result = run(tmp_path, "check", PAGERDUTY_ROUTING_KEY="abc", STATUSPAGE_API_KEY="k", STATUSPAGE_PAGE_ID="p")
+    result = run(
+        tmp_path, "check", PAGERDUTY_ROUTING_KEY="abc", STATUSPAGE_API_KEY="k", STATUSPAGE_PAGE_ID="p"
+    )
     assert result.returncode == 0, result.stderr
     assert "PagerDuty paging is on for oncall-sre" in result.stdout
     assert "Statuspage drafts are on for p0, p1" in result.stdout
@@ -47,7 +49,10 @@ def test_check_names_the_missing_variables(tmp_path: Path) -> None:
                  STATUSPAGE_API_KEY="k")  # fmt: skip
     assert result.returncode == 1
     assert "PD_SECURITY_KEY is not set: contacts.yml pages security through it" in result.stderr
-    assert "PAGERDUTY_API_TOKEN is not set: contacts.yml names escalation policies for cto (PEXEC01)" in result.stderr
+    assert (
+        "PAGERDUTY_API_TOKEN is not set: contacts.yml names escalation policies for cto (PEXEC01)"
+        in result.stderr
+    )
     assert "STATUSPAGE_PAGE_ID is not set" in result.stderr and "Traceback" not in result.stderr
     result = run(tmp_path, "check", BOT_RUNBOOKS=str(folder), PAGERDUTY_ROUTING_KEY="abc",
                  PD_SECURITY_KEY="def", PAGERDUTY_API_TOKEN="t")  # fmt: skip
@@ -66,6 +71,6 @@ def test_check_names_the_missing_variables(tmp_path: Path) -> None:
 )
 def test_a_bad_pagerduty_mapping_is_named(tmp_path: Path, mapping: dict[str, str], words: str) -> None:
     folder = runbooks_with(tmp_path, {"cto": {"users": ["@cto"], "pagerduty": mapping}})
-    with pytest.raises(RunbookError, match="contacts.yml") as caught:
+    with pytest.raises(RunbookError, match=r"contacts\.yml") as caught:
         load_runbook(folder)
     assert words in str(caught.value)
