@@ -14,6 +14,7 @@ import pytest
 from bot.config import Settings
 from bot.playground import Playground
 from bot.playground.compose import encode
+from bot.playground.outside import ROUTING_KEY
 from bot.playground.server import static_file
 from tests.waiting import wait_until
 
@@ -65,7 +66,7 @@ def test_serves_the_page_and_its_scripts_on_loopback(playground: Playground) -> 
         html = resp.read().decode()
         assert "Content-Security-Policy" in resp.headers
     assert "<title>Firebreak playground</title>" in html
-    for name in ("app.js", "blocks.js", "app.css"):
+    for name in ("app.js", "blocks.js", "outside.js", "app.css"):
         assert f"/{name}" in html and static_file(name)
 
 
@@ -212,3 +213,65 @@ def test_opening_the_app_home(playground: Playground) -> None:
     assert s["channel"]["id"] == "home"
     if s["home"] is not None:  # the bot publishes a Home tab once it handles app_home_opened
         assert s["home"]["type"] == "home" and s["home"]["blocks"]
+
+
+def test_a_p0_declare_pages_the_fake_pagerduty(playground: Playground) -> None:
+    before = get(playground, "/api/outside")
+    assert before["pagerduty"] == {"incidents": [], "change_events": []}
+    assert before["statuspage"]["status"]["description"] == "All Systems Operational"
+    s = get(playground, "/api/state")
+    ana, general = s["me"], s["channel"]["id"]
+    status, _ = post(
+        playground,
+        "/api/command",
+        {"user": ana, "channel": general, "text": "/incident declare p0 Checkout returns 500s"},
+    )
+    assert status == 200
+    settle(playground)
+
+    # the outbox sends the page on its own scheduler: wait for it to arrive
+    (page,) = wait_until(
+        lambda: get(playground, "/api/outside")["pagerduty"]["incidents"], 15, playground.world.fake
+    )
+    assert page["status"] == "triggered" and page["severity"] == "critical"
+    assert page["summary"].startswith("[P0 Critical] INC-1: Checkout returns 500s")
+    assert page["dedup_key"].endswith("/INC-1/declared") and page["routing_key"] == ROUTING_KEY
+    # the page's state carries the same, for the Outside world panel
+    shown = get(playground, f"/api/state?user={ana}&channel={general}")["outside"]
+    assert [i["dedup_key"] for i in shown["pagerduty"]["incidents"]] == [page["dedup_key"]]
+    # a draft is proposed in Slack; nothing reaches the public page without a person
+    assert shown["statuspage"]["incidents"] == [] and len(shown["statuspage"]["components"]) == 3
+
+
+def test_the_long_poll_wakes_when_the_outside_world_changes(playground: Playground) -> None:
+    version = get(playground, "/api/state")["version"]
+    change = {"routing_key": ROUTING_KEY, "payload": {"summary": "Deployed checkout v2"}}
+    req = urllib.request.Request(
+        playground.world.outside.url + "/v2/change/enqueue",
+        json.dumps(change).encode(),
+        {"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 202
+    assert get(playground, f"/api/wait?since={version}&timeout=5")["version"] > version
+    (event,) = get(playground, "/api/outside")["pagerduty"]["change_events"]
+    assert event["payload"]["summary"] == "Deployed checkout v2"
+
+
+def test_the_bot_is_pointed_at_the_fakes_and_they_stop_with_the_playground() -> None:
+    settings = Settings(_env_file=None, BOT_RUNBOOKS=str(REPO / "runbooks"))  # type: ignore[call-arg]
+    with Playground(settings, port=0) as pg:
+        outside, configured = pg.world.outside, pg.world.settings
+        assert configured.pagerduty_routing_key is not None
+        assert configured.pagerduty_routing_key.get_secret_value() == ROUTING_KEY
+        urls = {configured.pagerduty_events_url, configured.pagerduty_api_url, configured.statuspage_api_url}
+        assert urls == {outside.url}
+        assert configured.pagerduty_api_token is not None and configured.statuspage_api_key is not None
+        assert configured.pagerduty_api_token.get_secret_value() == outside.pagerduty.api_token
+        assert configured.statuspage_api_key.get_secret_value() == outside.statuspage.api_key
+        assert configured.statuspage_page_id == outside.statuspage.page_id
+        with urllib.request.urlopen(outside.url + "/_fake/state", timeout=10) as resp:
+            assert resp.status == 200
+    with pytest.raises(OSError):
+        urllib.request.urlopen(outside.url + "/_fake/state", timeout=5)

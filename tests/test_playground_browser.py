@@ -122,3 +122,55 @@ def test_switch_user_and_declare_from_the_modal(playground: Playground, browser_
     header = page.locator("#messages .bk-header", has_text="Checklist")
     expect(header).to_contain_text("P1 High · Search is <slow>")
     expect(page.locator("#messages slow")).to_have_count(0)
+
+
+def test_the_outside_world_panel_shows_the_page_a_declare_sent(
+    playground: Playground, browser_page: Any
+) -> None:
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(playground.url)
+    expect(page.locator("#channel-title")).to_have_text("# general")
+    outside = page.locator("#outside")
+    expect(outside).to_be_hidden()
+    page.locator("#outside-toggle").click()
+    expect(outside).to_be_visible()
+    expect(outside.locator(".pd-incident")).to_have_count(0)
+    expect(outside.locator(".sp-banner")).to_have_text("All Systems Operational")
+    expect(outside.locator(".sp-component-name")).to_have_text(["API", "Checkout", "Website"])
+    expect(outside.locator(".sp-component-status")).to_have_text(["Operational"] * 3)
+
+    page.locator("#composer-input").fill("/incident declare p0 Checkout returns <b>500s</b>")
+    page.locator("#composer-input").press("Enter")
+    expect(page.locator(".message.ephemeral", has_text="INC-1 declared")).to_be_visible()
+
+    # the outbox pages the fake PagerDuty; the long poll wakes and the panel redraws
+    incident = outside.locator(".pd-incident")
+    expect(incident).to_have_count(1)
+    expect(incident).to_have_attribute("data-status", "triggered")
+    expect(incident.locator(".pd-status")).to_have_text("triggered")
+    red = incident.locator(".pd-status").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert red == "rgb(224, 30, 90)", "a triggered page is shown in red"
+    expect(incident.locator(".pd-summary")).to_have_text(
+        "[P0 Critical] INC-1: Checkout returns <b>500s</b> — declared"
+    )
+    expect(incident.locator(".pd-severity")).to_have_text("critical")
+    expect(incident.locator(".ow-code")).to_contain_text("/INC-1/declared")
+    expect(page.locator("#outside-toggle .toggle-count")).to_have_text("1")
+    expect(outside.locator("b")).to_have_count(0)  # what a person typed is text, never markup
+    page.mouse.move(0, 0)
+
+    artifacts = REPO / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "playground-outside.png"))
+
+    # a narrow window: the panel floats over the messages, whole and closable
+    page.set_viewport_size({"width": 640, "height": 800})
+    box = outside.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 640
+    expect(incident).to_be_in_viewport()
+    page.screenshot(path=str(artifacts / "playground-outside-narrow.png"))
+    page.locator("#outside-close").click()
+    expect(outside).to_be_hidden()
+    assert errors == []

@@ -24,6 +24,7 @@ STATIC = {
     "/index.html": ("index.html", "text/html; charset=utf-8"),
     "/app.css": ("app.css", "text/css; charset=utf-8"),
     "/blocks.js": ("blocks.js", "text/javascript; charset=utf-8"),
+    "/outside.js": ("outside.js", "text/javascript; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
 }
 
@@ -93,6 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
             since = _int(query.get("since"), 0)
             timeout = min(_float(query.get("timeout"), WAIT_SECONDS), WAIT_SECONDS)
             self._handle(lambda: {"version": world.wait(since, timeout)})
+        elif url.path == "/api/outside":
+            self._handle(world.outside_state)
         elif url.path == "/api/users":
             self._handle(lambda: {"users": world.people(), "default": world.default_user()})
         elif url.path == "/healthz":

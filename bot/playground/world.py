@@ -18,6 +18,7 @@ from bot.fakeslack.state import SlackError
 from bot.runtime.bot import Bot
 
 from .compose import encode
+from .outside import OutsideWorld, outside_settings
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,11 @@ def seed(fake: FakeSlack) -> Seeded:
     return Seeded(people, general, incidents)
 
 
-def playground_settings(settings: Settings, fake: FakeSlack, db_dir: Path, stakeholders: str) -> Settings:
-    """The user's settings (runbooks, log level) pointed at the fake Slack and a temporary database."""
+def playground_settings(
+    settings: Settings, fake: FakeSlack, outside: OutsideWorld, db_dir: Path, stakeholders: str
+) -> Settings:
+    """The user's settings (runbooks, log level) pointed at the fake Slack, the fake PagerDuty and
+    Statuspage, and a temporary database."""
     return settings.model_copy(
         update={
             "slack_bot_token": SecretStr(fake.bot_token),
@@ -74,20 +78,26 @@ def playground_settings(settings: Settings, fake: FakeSlack, db_dir: Path, stake
             "http_host": "127.0.0.1",
             "database": str(db_dir / "playground.db"),
             "stakeholder_channel": stakeholders,
+            **outside_settings(outside),
         }
     )
 
 
 class World:
-    """A started fake Slack + bot; every method is safe to call from the web server's threads."""
+    """A started fake Slack, fake PagerDuty and Statuspage, and the bot; every method is safe to
+    call from the web server's threads."""
 
     def __init__(self, settings: Settings, clock: Clock | None = None, post_burst: int = 30) -> None:
         self._tmp = Path(tempfile.mkdtemp(prefix="firebreak-playground-"))
         self.fake = FakeSlack(rate_limits=True, post_burst=post_burst).start()
+        self.outside = OutsideWorld(changed=self.fake.ws.changed)
         self.bot: Bot | None = None
         try:
+            self.outside.start()
             self.seeded = seed(self.fake)
-            self.settings = playground_settings(settings, self.fake, self._tmp, self.seeded.incidents)
+            self.settings = playground_settings(
+                settings, self.fake, self.outside, self._tmp, self.seeded.incidents
+            )
             self.bot = Bot(self.settings, clock)
             server = self.bot.serve_http(host="127.0.0.1", port=0)
             self.fake.set_request_url(server.url + "/slack/events")
@@ -100,6 +110,7 @@ class World:
         if self.bot is not None:
             self.bot.stop()
             self.bot = None
+        self.outside.stop()
         self.fake.stop()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
@@ -115,6 +126,10 @@ class World:
 
     def default_user(self) -> str:
         return self.seeded.people["ana"]
+
+    def outside_state(self) -> dict[str, Any]:
+        """What the fake PagerDuty and Statuspage hold: pages and change events, the public page."""
+        return self.outside.state()
 
     def state(self, user: str, wanted: str | None) -> dict[str, Any]:
         """Everything the page shows for one person looking at one channel (or "home")."""
@@ -149,6 +164,7 @@ class World:
             "views": self.fake.views_for(user),
             "home": self.fake.home_view(user),
             "has_dm": im is not None,
+            "outside": self.outside_state(),
         }
         if channel == "home":
             out["channel"] = {"id": "home", "name": "Firebreak", "topic": "", "is_im": True, "members": 2}

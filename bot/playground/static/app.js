@@ -1,7 +1,8 @@
 /* The Firebreak playground page: a small Slack client for the local fake workspace.
  *
- * State comes from GET /api/state; GET /api/wait long-polls for changes; actions are POSTed
- * to /api/command, /api/click, /api/submit and /api/close. No framework, no build step.
+ * State comes from GET /api/state (with the fake PagerDuty and Statuspage's, for the Outside
+ * world panel); GET /api/wait long-polls for changes; actions are POSTed to /api/command,
+ * /api/click, /api/submit and /api/close. No framework, no build step.
  */
 "use strict";
 
@@ -16,6 +17,7 @@ const page = {
   lastJson: "",
   viewKey: "",
   showPins: false,
+  showOutside: localStorage.getItem("firebreak.outside") === "1",
   notices: [], // local errors, shown like ephemerals: {text, ts}
 };
 
@@ -103,6 +105,7 @@ function render() {
   renderHeader(s);
   renderMessages(s);
   renderPins(s);
+  renderOutside(s);
   renderModal(s);
   $("composer-input").placeholder = s.channel ? `Message ${s.channel.is_im ? "" : "#"}${s.channel.name} — try /incident help` : "";
 }
@@ -228,6 +231,25 @@ function renderPins(s) {
   for (const m of s.pins) list.appendChild(messageNode(m, s.channel.id, { pinned: true }));
 }
 
+function renderOutside(s) {
+  const { node, open } = Outside.render(s.outside);
+  $("outside").hidden = !page.showOutside;
+  $("outside-body").replaceChildren(node);
+  const toggle = $("outside-toggle");
+  toggle.replaceChildren(el("span", "", "Outside world"));
+  if (open) toggle.appendChild(el("span", "toggle-count", String(open)));
+  toggle.title = open ? `${open} open PagerDuty page${open === 1 ? "" : "s"}` : "The fake PagerDuty and Statuspage";
+  toggle.classList.toggle("active", page.showOutside);
+  toggle.setAttribute("aria-expanded", String(page.showOutside));
+}
+
+function showPanel(pins, outside) {
+  page.showPins = pins;
+  page.showOutside = outside;
+  localStorage.setItem("firebreak.outside", outside ? "1" : "0");
+  render();
+}
+
 // -- modals -------------------------------------------------------------------------------
 function renderModal(s) {
   const view = s.views.length ? s.views[s.views.length - 1] : null;
@@ -303,14 +325,11 @@ function wire() {
     page.lastJson = "";
     refresh();
   });
-  $("pins-toggle").addEventListener("click", () => {
-    page.showPins = !page.showPins;
-    render();
-  });
-  $("pins-close").addEventListener("click", () => {
-    page.showPins = false;
-    render();
-  });
+  // one side panel at a time: the pins or the outside world
+  $("pins-toggle").addEventListener("click", () => showPanel(!page.showPins, false));
+  $("pins-close").addEventListener("click", () => showPanel(false, page.showOutside));
+  $("outside-toggle").addEventListener("click", () => showPanel(false, !page.showOutside));
+  $("outside-close").addEventListener("click", () => showPanel(page.showPins, false));
   $("composer").addEventListener("submit", async (e) => {
     e.preventDefault();
     const input = $("composer-input");

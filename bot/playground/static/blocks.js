@@ -14,7 +14,7 @@ const Blocks = (() => {
     pushpin: "📌", mega: "📣", loudspeaker: "📢", eyes: "👀", tada: "🎉", thumbsup: "👍",
     "+1": "👍", rocket: "🚀", information_source: "ℹ️", clipboard: "📋", spiral_note_pad: "🗒️",
     calendar: "📅", busts_in_silhouette: "👥", bust_in_silhouette: "👤", sos: "🆘", lock: "🔒",
-    arrow_right: "➡️", point_right: "👉", speech_balloon: "💬", green_heart: "💚",
+    arrow_right: "➡️", point_right: "👉", speech_balloon: "💬", green_heart: "💚", globe_with_meridians: "🌐",
   };
 
   function el(tag, cls, text) {
