@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -45,11 +46,13 @@ def _phrase(status: int) -> str:
 class Faults:
     """The faults of one fake; each rule is used up by the next ``count`` requests it matches."""
 
-    def __init__(self, throttle_body: Any) -> None:
+    def __init__(self, throttle_body: Any, error_body: Callable[[int], Any] | None = None) -> None:
+        """``error_body(status)``: the service's own shape of an error, for faults given no body."""
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._down = False
         self._throttle_body = throttle_body
+        self._error_body = error_body
         self._wake = threading.Event()
 
     def fail_next(
@@ -98,7 +101,8 @@ class Faults:
         """Take the faults for this request (using them up)."""
         with self._lock:
             if self._down:
-                return FaultPlan(reply=Reply(503, {"error": "Service Unavailable"}), kinds=("down",))
+                body = self._error_body(503) if self._error_body else {"error": "Service Unavailable"}
+                return FaultPlan(reply=Reply(503, body), kinds=("down",))
             delay, fail = self._take("delay", path), self._take("fail", path)
             drop = None if fail else self._take("drop", path)
         kinds = tuple(r.kind for r in (delay, fail, drop) if r is not None)
@@ -137,6 +141,8 @@ class Faults:
         if body is None:
             if rule.status == 429:
                 body = self._throttle_body
+            elif self._error_body:
+                body = self._error_body(rule.status)
             elif rule.status >= 500:
                 body = {"error": "internal error"}
             else:

@@ -1,4 +1,4 @@
-"""One HTTP server on loopback serving both fakes by path, with a log of every request."""
+"""One HTTP server on loopback serving every fake by path, with a log of every request."""
 
 from __future__ import annotations
 
@@ -10,14 +10,25 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
+from .faults import Faults
 from .pagerduty import FakePagerDuty
+from .prometheus import FakePrometheus
 from .statuspage import FakeStatuspage
+from .webhook import FakeWebhook
 from .wire import Reply, Request
 
 PAGERDUTY_PREFIXES = ("/v2/", "/oncalls", "/users")
+
+
+class Fake(Protocol):
+    """What the server needs of a fake: its faults and its answer to a request."""
+
+    faults: Faults
+
+    def handle(self, request: Request) -> Reply: ...
 
 
 @dataclass(frozen=True)
@@ -32,7 +43,7 @@ class LoggedRequest:
     json: Any
     status: int
     at: float  # time.time() when answered
-    service: str  # "pagerduty", "statuspage" or "fake"
+    service: str  # "pagerduty", "statuspage", "prometheus", "webhook" or "fake"
     faults: tuple[str, ...] = ()
 
 
@@ -120,8 +131,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeServices:
-    """Fake PagerDuty and Statuspage on one loopback port: ``/v2/...``, ``/oncalls``, ``/users...``
-    are PagerDuty, ``/v1/pages/...`` Statuspage, ``GET /_fake/state`` what both hold."""
+    """The fakes on one loopback port: ``/v2/...``, ``/oncalls``, ``/users...`` are PagerDuty,
+    ``/v1/pages/...`` Statuspage, ``/api/v1/...`` Prometheus, ``/hooks/...`` the webhook receiver,
+    ``GET /_fake/state`` what they hold."""
 
     def __init__(
         self,
@@ -129,9 +141,19 @@ class FakeServices:
         port: int = 0,
         pagerduty: FakePagerDuty | None = None,
         statuspage: FakeStatuspage | None = None,
+        prometheus: FakePrometheus | None = None,
+        webhook: FakeWebhook | None = None,
     ) -> None:
         self.pagerduty = pagerduty or FakePagerDuty()
         self.statuspage = statuspage or FakeStatuspage()
+        self.prometheus = prometheus or FakePrometheus()
+        self.webhook = webhook or FakeWebhook()
+        self._routes: tuple[tuple[tuple[str, ...], str, Fake], ...] = (
+            (PAGERDUTY_PREFIXES, "pagerduty", self.pagerduty),
+            (("/v1/",), "statuspage", self.statuspage),
+            (("/api/v1/",), "prometheus", self.prometheus),
+            (("/hooks/",), "webhook", self.webhook),
+        )
         self.errors: list[BaseException] = []  # a fake's own failures, answered 500
         self._lock = threading.Lock()
         self._requests: list[LoggedRequest] = []
@@ -152,8 +174,8 @@ class FakeServices:
         if self._stopped:
             return
         self._stopped = True
-        self.pagerduty.faults.wake()
-        self.statuspage.faults.wake()
+        for _, _, fake in self._routes:
+            fake.faults.wake()
         if self._thread.is_alive():
             self._server.shutdown()
         self._server.server_close()
@@ -181,26 +203,24 @@ class FakeServices:
             self._requests.clear()
 
     def state(self) -> dict[str, Any]:
-        """What ``GET /_fake/state`` shows: PagerDuty's incidents and change events, the status page."""
+        """What ``GET /_fake/state`` shows: PagerDuty's incidents and change events, the status page,
+        Prometheus's answers, the webhook bodies acted on (repeats dropped)."""
         return {
             "pagerduty": {
                 "incidents": self.pagerduty.incidents(),
                 "change_events": self.pagerduty.change_events,
             },
             "statuspage": self.statuspage.public_view(),
+            "prometheus": self.prometheus.answers(),
+            "webhook": {"deliveries": [d.body for d in self.webhook.unique()]},
         }
 
     def answer(self, request: Request) -> tuple[Reply, bool]:
         """The reply to a request, and whether to hang up instead of sending it."""
         path, drop = request.path, False
         kinds: tuple[str, ...] = ()
-        fake: FakePagerDuty | FakeStatuspage | None = None
-        if path.startswith(PAGERDUTY_PREFIXES):
-            fake, service = self.pagerduty, "pagerduty"
-        elif path.startswith("/v1/"):
-            fake, service = self.statuspage, "statuspage"
-        else:
-            service = "fake"
+        service, fake = next(((name, f) for prefixes, name, f in self._routes if path.startswith(prefixes)),
+                             ("fake", None))  # fmt: skip
         if fake is None:
             found = path.rstrip("/") == "/_fake/state" and request.method == "GET"
             reply = Reply(200, self.state()) if found else Reply(404, {"error": "Not found"})
@@ -219,7 +239,7 @@ class FakeServices:
             self._requests.append(logged)
         return reply, drop
 
-    def _handle(self, fake: FakePagerDuty | FakeStatuspage, request: Request) -> Reply:
+    def _handle(self, fake: Fake, request: Request) -> Reply:
         try:
             return fake.handle(request)
         except Exception as error:  # a bug in a fake: said, not hidden in a hung request
