@@ -49,7 +49,7 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _check(settings: Settings) -> int:
-    from bot.runtime.outside import outside_report
+    from bot.runtime.outside import hotfix_report, outside_report
     from bot.templates import check_templates
 
     runbook = load_runbook(settings.runbooks_path)
@@ -61,6 +61,8 @@ def _check(settings: Settings) -> int:
         f"{len(templates)} templates"
     )
     problems, notes = outside_report(settings, runbook)
+    more_problems, more_notes = hotfix_report(settings, runbook, probe=True)
+    problems, notes = problems + more_problems, notes + more_notes
     for note in notes:
         print(f"  {note}")
     for problem in problems:

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     statuspage_api_key: SecretStr | None = Field(None, alias="STATUSPAGE_API_KEY")
     statuspage_page_id: str | None = Field(None, alias="STATUSPAGE_PAGE_ID")
     statuspage_api_url: str = Field("https://api.statuspage.io", alias="STATUSPAGE_API_URL")
+    prometheus_url: str | None = Field(None, alias="PROMETHEUS_URL")
+    hotfix_webhook_url: str | None = Field(None, alias="HOTFIX_WEBHOOK_URL")
+    hotfix_webhook_secret: SecretStr | None = Field(None, alias="HOTFIX_WEBHOOK_SECRET")
 
     @field_validator("claim_lease", mode="before")
     @classmethod

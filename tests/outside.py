@@ -41,6 +41,9 @@ def outside_env(services: FakeServices, tmp: Path) -> dict[str, Any]:
         "STATUSPAGE_API_KEY": services.statuspage.api_key,
         "STATUSPAGE_PAGE_ID": services.statuspage.page_id,
         "STATUSPAGE_API_URL": services.url,
+        "PROMETHEUS_URL": services.url,
+        "HOTFIX_WEBHOOK_URL": f"{services.url}/hooks/deploy",
+        "HOTFIX_WEBHOOK_SECRET": services.webhook.secret,
     }
 
 

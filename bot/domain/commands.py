@@ -33,6 +33,8 @@ HELP = """*Firebreak* — `/incident` commands
 • `/incident followup <text> [@owner] [due: YYYY-MM-DD or 5d]` — record a follow-up action item
 • `/incident followups` — open follow-ups, each with a Done button (only you see it)
 • `/incident postmortem done` — the postmortem is written: stop its reminders (`retry`: make the draft again)
+• `/incident hotfix <PR link or short description>` — start an emergency hotfix: gates, approval, staged rollout (without arguments: a form)
+• `/incident hotfixes` — this incident's hotfixes and where each stands
 • `/incident stats [30d]` — response metrics per severity, drills excluded (only you see it)
 • `/incident help` — this help"""
 
@@ -45,10 +47,10 @@ class Command:
 
 
 CHANNEL_COMMANDS = {"update", "severity", "role", "mitigated", "resolve", "reopen", "status", "note", "milestone",
-                    "followup", "postmortem"}  # fmt: skip
+                    "followup", "postmortem", "hotfix", "hotfixes"}  # fmt: skip
 # Every subcommand, in the order help lists them; tests check the README documents each one.
 SUBCOMMANDS = ("declare", "update", "severity", "role", "mitigated", "resolve", "reopen", "status", "list", "help",
-               "note", "milestone", "followup", "followups", "postmortem", "stats")  # fmt: skip
+               "note", "milestone", "followup", "followups", "postmortem", "hotfix", "hotfixes", "stats")  # fmt: skip
 ALIASES = {"new": "declare", "open": "declare", "sev": "severity", "close": "resolve", "ls": "list"}
 _FLAGS = {"--private": "private", "--drill": "drill"}
 
@@ -74,8 +76,10 @@ def parse(text: str, runbook: Runbook) -> Command:
     plain = plain_references(rest)
     if name == "declare":
         return _declare(plain, runbook)
-    if name in {"help", "list", "status", "mitigated", "reopen"}:
+    if name in {"help", "list", "status", "mitigated", "reopen", "hotfixes"}:
         return Command(name)
+    if name == "hotfix":
+        return _hotfix(rest)
     if name == "update":
         if not rest:
             raise UsageError("Say what changed: `/incident update Rolled back to v1.42, errors falling`.")
@@ -98,6 +102,20 @@ def parse(text: str, runbook: Runbook) -> Command:
     if name in RECORD_COMMANDS:
         return Command(name, record_args(name, rest))
     raise UsageError(f"I don't know `/incident {escape(word)}`. Try `/incident help`.")
+
+
+_LINK = re.compile(r"<(https?://[^>|]+)(?:\|[^>]*)?>")
+
+
+def _hotfix(sent: str) -> Command:
+    """``hotfix <PR link or short description>``: the first link is the PR; no text opens the form."""
+    match = _LINK.search(sent)
+    url = match.group(1) if match else ""
+    rest = sent[: match.start()] + " " + sent[match.end() :] if match else sent
+    what = clean_title(plain_references(rest))
+    if not what and not url:
+        return Command("hotfix")
+    return Command("hotfix", {"what": what or url, "pr_url": url})
 
 
 def _unknown_severity(given: str, runbook: Runbook, example: str) -> str:

@@ -15,8 +15,8 @@ Kinds:
 * ``nudge`` — ``nudge_before`` the update: ask the Incident Commander for a human line.
 * ``escalation`` — a runbook rule, ``after`` its start event unless its condition holds; one row
   per rung. A rule counting from the declaration counts from the latest severity change
-  instead, if later (see :func:`_escalation_start`). Unacknowledged after ``repeat_after``, the next rung fires; the last rung repeats
-  every ``repeat_after`` until someone acknowledges, the condition holds or the incident ends.
+  instead, if later (see :func:`_escalation_start`). Unacknowledged after ``repeat_after``, the
+  next rung fires; the last repeats until acknowledged, the condition holds or the incident ends.
 * ``item`` — a checklist item with a due time, overdue: remind the role that owns it.
 * ``final`` — on resolve, one last stakeholder update; every other pending row is closed but
   the two reminders below, which outlive the incident.
@@ -25,6 +25,7 @@ Kinds:
 * ``followup`` (key: the follow-up's id) — a follow-up with an owner and a due date, not done by
   the end of its due day *in the runbook's timezone* (midnight local, the moment
   ``FollowUp.overdue(today)`` turns true): remind its owner. Met when the follow-up is done.
+* ``hotfix`` (key ``<hotfix id>:<what>:<round>``) — a hotfix's clocks (:func:`bot.domain.hotfix.clocks`).
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.domain.followups import FollowUp
+from bot.domain.hotfix import Hotfix, clocks
 from bot.domain.models import Snapshot, Status
 from bot.domain.runbook import Escalation, Settings, Severity
 
-Kind = Literal["update", "nudge", "escalation", "item", "final", "postmortem", "followup"]
+Kind = Literal["update", "nudge", "escalation", "item", "final", "postmortem", "followup", "hotfix"]
 State = Literal["pending", "firing", "fired", "met", "cancelled"]
 SPENT: frozenset[str] = frozenset({"firing", "fired"})
 RECURRING: frozenset[str] = frozenset({"update", "nudge"})
@@ -95,6 +97,8 @@ class Facts:
     severity_changed_at: datetime | None = None
     followups: tuple[FollowUp, ...] = ()
     postmortem_done: bool = False
+    hotfixes: tuple[Hotfix, ...] = ()
+    sampling: bool = False  # a metrics source is set: watched stages sample their signals
 
     def followup(self, key: str) -> FollowUp | None:
         return next((f for f in self.followups if str(f.id) == key), None)
@@ -256,12 +260,23 @@ def desired(facts: Facts, rows: Sequence[Obligation], now: datetime) -> list[Obl
     if inc.status is Status.RESOLVED:
         at = inc.resolved_at or now
         # one final update per resolve: after a reopen, the next resolve has its own
-        return [Obligation(inc.id, "final", f"final:{at.isoformat()}", at), *_desired_reminders(facts, now)]
+        final = Obligation(inc.id, "final", f"final:{at.isoformat()}", at)
+        return [final, *_desired_reminders(facts, now), *hotfix_clocks(facts, rows)]
+    return [*_desired_updates(facts, rows, now), *_desired_escalations(facts, rows), *_desired_items(facts),
+            *_desired_reminders(facts, now), *hotfix_clocks(facts, rows)]  # fmt: skip
+
+
+def hotfix_clocks(facts: Facts, rows: Sequence[Obligation]) -> list[Obligation]:
+    """Each active hotfix's clocks (:func:`bot.domain.hotfix.clocks`) as ``hotfix`` rows."""
+    rules = facts.severity.hotfix
+    if rules is None:
+        return []
+    spent = {r.key for r in rows if r.kind == "hotfix" and r.state in SPENT}
+    inc = facts.snap.incident.id
     return [
-        *_desired_updates(facts, rows, now),
-        *_desired_escalations(facts, rows),
-        *_desired_items(facts),
-        *_desired_reminders(facts, now),
+        Obligation(inc, "hotfix", k, due)
+        for hf in facts.hotfixes
+        for k, due in clocks(hf, rules, facts.sampling, spent)
     ]
 
 
@@ -368,6 +383,8 @@ def firing(facts: Facts, row: Obligation, rows: Iterable[Obligation], now: datet
     if row.kind == "item":
         item = next((i for i in facts.snap.items if i.key == row.key), None)
         return Firing(row, late_by, skip=item is None or item.done or not facts.snap.incident.is_open)
+    if row.kind == "hotfix":  # still wanted? (a click may have moved the hotfix on meanwhile)
+        return Firing(row, late_by, skip=row.key not in {o.key for o in hotfix_clocks(facts, rows)})
     return Firing(row, late_by)
 
 

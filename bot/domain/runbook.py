@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.domain.durations import Duration
+from bot.domain.hotfix_rules import HotfixRules
 
 SEVERITY_KEYS = ("p0", "p1", "p2", "p3")
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -122,6 +123,7 @@ class Severity(_Strict):
     escalations: tuple[Escalation, ...] = ()
     postmortem_within: Duration | None = None
     status_page: bool = False  # offer status-page drafts to the IC
+    hotfix: HotfixRules | None = None  # the emergency-hotfix flow, where the severity has one
 
     @property
     def label(self) -> str:
@@ -166,6 +168,11 @@ class Runbook(_Strict):
                     ]
                 if esc.unless.startswith("item:") and esc.unless[5:] not in item_keys:
                     problems.append(f"{where}: escalation {esc.key}: no checklist item {esc.unless[5:]!r}")
+            if sev.hotfix is not None:
+                problems += [f"{where}: hotfix: gate {g.key}: owner {g.owner!r} is not in roles.yml"
+                             for g in sev.hotfix.gates if g.owner not in self.roles]  # fmt: skip
+                problems += [f"{where}: hotfix: no checklist item {k!r}"
+                             for k in sorted(sev.hotfix.checklist_keys() - item_keys)]  # fmt: skip
         missing: dict[str, list[str]] = {}  # a severity the checklist names but severities.yml lacks
         named = {s for p in self.phases for i in p.items for s in i.severities}
         for phase in self.phases:

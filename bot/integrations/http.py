@@ -69,11 +69,15 @@ class JsonHttp:
             self.sleep(wait)
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None,
-                query: list[tuple[str, str]] | None = None) -> Any:  # fmt: skip
-        """The decoded JSON answer of a 2xx; CallFailed otherwise."""
+                query: list[tuple[str, str]] | None = None, raw: bytes | None = None,
+                headers: dict[str, str] | None = None) -> Any:  # fmt: skip
+        """The decoded JSON answer of a 2xx; CallFailed otherwise. ``raw``: these exact bytes as
+        the body (a signed one)."""
         url = self.base_url + path + (f"?{urlencode(query)}" if query else "")
-        data = json.dumps(body).encode("utf-8") if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method, headers=self.headers)
+        data = raw if raw is not None else (json.dumps(body).encode("utf-8") if body is not None else None)
+        request = urllib.request.Request(
+            url, data=data, method=method, headers={**self.headers, **(headers or {})}
+        )
         self._pace()
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:

@@ -12,7 +12,10 @@ from bot.domain.paging import DEFAULT_KEY_ENV, routing_env
 from bot.domain.runbook import Runbook
 from bot.integrations.http import JsonHttp
 from bot.integrations.pagerduty import PagerDutyEvents, PagerDutyOncalls, api_http
+from bot.integrations.prometheus import Prometheus
 from bot.integrations.statuspage import Statuspage, statuspage_http
+from bot.integrations.webhook import Webhook
+from bot.usecases.hotfix import WEBHOOK
 from bot.usecases.paging import API, EVENTS, PagingSettings
 from bot.usecases.ports import CallTransport
 from bot.usecases.status_page import STATUSPAGE
@@ -53,7 +56,45 @@ def outside_transports(
     if settings.statuspage_api_key is not None and settings.statuspage_page_id:
         http = statuspage_http(settings.statuspage_api_url, settings.statuspage_api_key.get_secret_value())
         transports[STATUSPAGE] = Statuspage(http, settings.statuspage_page_id, page_incident)
+    if settings.hotfix_webhook_url and settings.hotfix_webhook_secret is not None:
+        transports[WEBHOOK] = Webhook(
+            settings.hotfix_webhook_url, settings.hotfix_webhook_secret.get_secret_value()
+        )
     return transports
+
+
+def signal_source(settings: Settings) -> Prometheus | None:
+    return Prometheus(settings.prometheus_url) if settings.prometheus_url else None
+
+
+def hotfix_report(settings: Settings, runbook: Runbook, probe: bool) -> tuple[list[str], list[str]]:
+    """(problems, notes) about the hotfix's webhook and metrics source; with ``probe``, each
+    severity's signal queries are run once against PROMETHEUS_URL."""
+    problems: list[str] = []
+    notes: list[str] = []
+    if settings.hotfix_webhook_url and settings.hotfix_webhook_secret is None:
+        problems.append("HOTFIX_WEBHOOK_SECRET is not set: the hotfix webhook signs every decision with it")
+    elif settings.hotfix_webhook_url:
+        notes.append(f"Hotfix decisions are POSTed to {settings.hotfix_webhook_url}")
+    source = signal_source(settings)
+    with_signals = {
+        k: s.hotfix.signals for k, s in runbook.severities.items() if s.hotfix and s.hotfix.signals
+    }
+    if source is None:
+        if with_signals:
+            notes.append("Hotfix rollback triggers are off: PROMETHEUS_URL is not set")
+        return problems, notes
+    for severity, signals in with_signals.items():
+        for name, signal in signals.named().items():
+            if not probe:
+                continue
+            value = source.query(signal.query)
+            where = f"severities.yml: {severity}.hotfix.signals.{name}.query"
+            if value is None:
+                problems.append(f"{where}: PROMETHEUS_URL answered no number for `{signal.query}`")
+            else:
+                notes.append(f"{where}: {value:g}")
+    return problems, notes
 
 
 def outside_report(settings: Settings, runbook: Runbook, environ: Mapping[str, str] | None = None

@@ -15,13 +15,15 @@ from bot.config import Settings
 from bot.domain.runbook import Runbook
 from bot.runbooks import load_runbook
 from bot.runtime.metrics import BotMetrics
-from bot.runtime.outside import outside_report, outside_transports, paging_settings
+from bot.runtime.outside import outside_report, outside_transports, paging_settings, signal_source
 from bot.runtime.scheduler import TICK_SECONDS, DeadlineScheduler
 from bot.runtime.worker import KeyedWorker
 from bot.slack.cards.deadline import DeadlineCards
+from bot.slack.cards.hotfix import HotfixCardsKit
 from bot.slack.cards.incident import Cards
 from bot.slack.deps import SlackDeps
 from bot.slack.directory import Directory
+from bot.slack.hotfix_cards import SlackHotfixCards
 from bot.slack.messenger import SlackMessenger
 from bot.slack.outbox_transport import SlackOutboxTransport
 from bot.slack.publisher import SlackPublisher
@@ -33,6 +35,7 @@ from bot.store.database import Database, open_database
 from bot.store.deadlines import DeadlineStore
 from bot.store.followups import FollowUpStore
 from bot.store.home_viewers import HomeViewerStore
+from bot.store.hotfixes import HotfixStore
 from bot.store.incidents import IncidentStore
 from bot.store.pages import PageStore
 from bot.store.postgres import PostgresDatabase
@@ -45,6 +48,8 @@ from bot.usecases.declare import Declaring
 from bot.usecases.events import IncidentEvents
 from bot.usecases.followups import FollowUps
 from bot.usecases.home import HomeTab
+from bot.usecases.hotfix import Hotfixes
+from bot.usecases.hotfix_clock import HotfixClock
 from bot.usecases.outbox import Outbox
 from bot.usecases.paging import Paging
 from bot.usecases.ports import Clock, Stores
@@ -98,6 +103,7 @@ def stores_over(database: Database) -> Stores:
         exclusive=database.exclusive,
         calls=CallStore(database),
         pages=PageStore(database),
+        hotfixes=HotfixStore(database),
         after_commit=database.after_commit,
     )
 
@@ -148,8 +154,15 @@ def build_services(
     status_pages = StatusPages(ctx, calls, renderer, SlackDraftCards(api), directory)
     for subscriber in (paging.outcome, status_pages.outcome):
         calls.subscribe(subscriber)
+    hotfix_clock: HotfixClock  # the deadlines fire a hotfix's clocks through it: bound once both exist
+    signals = signal_source(settings)
     deadlines = Deadlines(ctx, publisher.deadline_cards, directory, outbox, alarm,
-                          on_fire=(paging.fired, status_pages.fired))  # fmt: skip
+                          on_fire=(paging.fired, status_pages.fired),
+                          hotfix_clock=lambda deadline_id: hotfix_clock.fire(deadline_id),
+                          sampling=signals is not None)  # fmt: skip
+    hotfix_kit = HotfixCardsKit(runbook, cards)
+    hotfixes = Hotfixes(ctx, SlackHotfixCards(api, hotfix_kit), signals, calls, paging)
+    hotfix_clock = HotfixClock(hotfixes, deadlines, directory)
     # Replicas learn of each other's work (a lapsed claim) by scanning: scan often enough for a
     # takeover soon after the lease ends.
     tick = (
@@ -188,6 +201,8 @@ def build_services(
         stats=lambda days: stats_report(stores, runbook, clock.now(), days),
         paging=paging,
         status_pages=status_pages,
+        hotfixes=hotfixes,
+        hotfix_cards=hotfix_kit,
         signing_secret=settings.slack_signing_secret.get_secret_value()
         if settings.slack_signing_secret
         else None,

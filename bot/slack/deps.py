@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain.runbook import Runbook
+from bot.slack.cards.hotfix import HotfixCardsKit
 from bot.slack.cards.incident import Cards
 from bot.slack.messenger import SlackMessenger
 from bot.slack.publisher import SlackPublisher
@@ -16,6 +17,7 @@ from bot.usecases.deadlines import Deadlines
 from bot.usecases.declare import Declaring
 from bot.usecases.followups import FollowUps
 from bot.usecases.home import HomeTab
+from bot.usecases.hotfix import Hotfixes
 from bot.usecases.paging import Paging
 from bot.usecases.ports import Worker
 from bot.usecases.postmortem import Postmortems
@@ -43,4 +45,6 @@ class SlackDeps:
     stats: Callable[[int], str]  # the metrics report over the last N days
     paging: Paging
     status_pages: StatusPages
+    hotfixes: Hotfixes
+    hotfix_cards: HotfixCardsKit
     signing_secret: str | None = None

@@ -29,3 +29,11 @@ SP_BODY_BLOCK, SP_BODY_INPUT = "sp-body", "sp-body-input"
 SP_STATUS_BLOCK, SP_STATUS_INPUT = "sp-status", "sp-status-input"
 SP_IMPACT_BLOCK, SP_IMPACT_INPUT = "sp-impact", "sp-impact-input"
 SP_COMPONENTS_BLOCK, SP_COMPONENTS_INPUT = "sp-components", "sp-components-input"
+
+# hotfixes: action ids "hotfix:<decision>" (e.g. hotfix:pass:approval), value "<hotfix id>:<version>"
+HOTFIX_DECIDE = "hotfix:"
+HOTFIX_OPEN = "hotfix-open"  # the roles card's "Start a hotfix": value = incident id
+HOTFIX_MODAL = "hotfix-modal"
+HF_WHAT_BLOCK, HF_WHAT_INPUT = "hf-what", "hf-what-input"
+HF_PR_BLOCK, HF_PR_INPUT = "hf-pr", "hf-pr-input"
+HF_PLAN_BLOCK, HF_PLAN_INPUT = "hf-plan", "hf-plan-input"

@@ -165,3 +165,27 @@ def create_outside_tables(db: sqlite_utils.Database) -> None:
     Statuspage incident of each Firebreak incident."""
     for statement in OUTSIDE_TABLES:
         db.execute(statement)
+
+
+HOTFIX_TABLES = [
+    """create table hotfixes (
+        id integer primary key, incident_id integer not null references incidents(id),
+        number integer not null, author text not null, what text not null, pr_url text not null,
+        rollback_plan text not null, state text not null, gates text not null, gate_since text,
+        round integer not null, stage integer not null, watch_window integer not null, window_ends_at text,
+        decide_since text, deployed_at text, ended_at text, baseline text not null,
+        breaches text not null, tripped text not null, version integer not null, channel text,
+        card_ts text, created_at text not null, unique (incident_id, number))""",
+    """create table hotfix_events (
+        id integer primary key, hotfix_id integer not null references hotfixes(id),
+        incident_id integer not null, kind text not null, actor text, at text not null,
+        percent integer, text text not null, data text)""",
+    "create index hotfix_events_hotfix on hotfix_events(hotfix_id, id)",
+]
+
+
+@MIGRATIONS()
+def create_hotfix_tables(db: sqlite_utils.Database) -> None:
+    """Emergency hotfixes (their gates, rollout and signals) and the log of their decisions."""
+    for statement in HOTFIX_TABLES:
+        db.execute(statement)

@@ -43,9 +43,15 @@ class Deadlines:
         outbox: Outbox,
         alarm: Alarm,
         on_fire: Sequence[FiringHook] = (),
+        hotfix_clock: Callable[[int], bool] | None = None,
+        sampling: bool = False,
     ) -> None:
+        """``hotfix_clock`` fires the rows of hotfixes' clocks; ``sampling``: a metrics source is
+        set, so watched hotfix stages sample their signals."""
         self.ctx = ctx
         self.on_fire = tuple(on_fire)
+        self.hotfix_clock = hotfix_clock
+        self.sampling = sampling
         self.store = ctx.stores.deadlines
         self.messages = messages
         self.directory = directory
@@ -77,6 +83,8 @@ class Deadlines:
             max(changes, default=None),
             tuple(stores.followups.followups(incident_id)),
             stores.postmortems.postmortem_done(incident_id),
+            tuple(stores.hotfixes.hotfixes(incident_id)),
+            self.sampling,
         )
 
     def replan(self, incident_id: int, now: datetime, facts: Facts | None = None) -> list[Obligation]:
@@ -104,6 +112,8 @@ class Deadlines:
         row = self.store.get(deadline_id)
         if row is None or row.state != "pending" or row.due_at > now:
             return False
+        if row.kind == "hotfix":
+            return self.hotfix_clock(deadline_id) if self.hotfix_clock is not None else False
         people: list[str] = []
         if row.kind == "escalation":  # only an escalation asks Slack whom it reaches
             first = firing(self.facts(row.incident_id), row, self.store.rows(row.incident_id), now)

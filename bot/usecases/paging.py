@@ -24,7 +24,6 @@ from bot.domain.paging import (
     paged_contacts,
     trigger_body,
 )
-from bot.domain.runbook import Escalation
 from bot.domain.text import escape, slack_time
 from bot.usecases.calls import CallOutcome, Calls
 from bot.usecases.context import IncidentContext
@@ -34,6 +33,18 @@ from bot.usecases.ports import Directory, Workspace
 log = logging.getLogger(__name__)
 EVENTS, API = "pagerduty", "pagerduty-api"
 CHANNEL_WAIT = timedelta(seconds=10)  # a declare's page waits this long at most for its channel
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a page goes out: its rung (in the dedup key), the condition that acknowledges it, the
+    words PagerDuty shows, the timeline's words, and the escalation rule, if one paged."""
+
+    rung: str
+    waits_for: str
+    message: str
+    why: str
+    escalation: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,12 @@ class Paging:
             return
         if change.kind == "declared":
             sev = self.ctx.severity(incident)
-            self._page(incident, sev.responders, DECLARED, "ic_assigned", None, change.at)
+            self._page(
+                incident,
+                sev.responders,
+                Reason(DECLARED, "ic_assigned", "declared", "the declare"),
+                change.at,
+            )
         elif change.kind == SETUP:
             self._link_declare_pages(incident)
             self._look_up_oncalls(incident)
@@ -90,25 +106,39 @@ class Paging:
             return
         rungs = rule.rungs
         index = min(decision.row.rung, len(rungs) - 1)
-        self._page(incident, rungs[index], f"{rule.key}:{index + 1}", rule.unless, rule, at)
+        why = f"escalation “{rule.key}” rung {index + 1}"
+        self._page(
+            incident,
+            rungs[index],
+            Reason(f"{rule.key}:{index + 1}", rule.unless, rule.message, why, rule.key),
+            at,
+        )
 
     # pages -----------------------------------------------------------------------------
-    def _page(self, incident: Incident, contacts: tuple[str, ...], rung: str, waits_for: str,
-              rule: Escalation | None, at: datetime) -> None:  # fmt: skip
+    def _page(self, incident: Incident, contacts: tuple[str, ...], reason: Reason, at: datetime) -> None:
         if not self.on:
             return
         for contact, env in paged_contacts(self.ctx.runbook, contacts, set(self.settings.keys)):
-            key = dedup_key(self.workspace.team_id(), incident.id, rung)
-            page = Page(incident.id, key, env, contact, rung, waits_for, rule.key if rule else "")
+            key = dedup_key(self.workspace.team_id(), incident.id, reason.rung)
+            page = Page(incident.id, key, env, contact, reason.rung, reason.waits_for, reason.escalation)
             if self.pages.add_page(page, at) is None:
                 continue  # this rung already paged this service
             # A declare's page waits (briefly) for the channel it links to: see SETUP below.
             hold = CHANNEL_WAIT if incident.channel_id is None else None
-            self.calls.add(self._trigger(incident, page, rule, at), hold=hold)
-            why = f"escalation “{rule.key}” rung {rung.rsplit(':', 1)[1]}" if rule else "the declare"
-            self._timeline(incident, at, f"Paged {contact} through PagerDuty for {why} (dedup key `{key}`)")
+            self.calls.add(self._trigger(incident, page, reason.message, at), hold=hold)
+            self._timeline(
+                incident, at, f"Paged {contact} through PagerDuty for {reason.why} (dedup key `{key}`)"
+            )
 
-    def _trigger(self, incident: Incident, page: Page, rule: Escalation | None, at: datetime) -> OutsideCall:
+    def page_responders(self, incident: Incident, rung: str, message: str, why: str, at: datetime) -> None:
+        """Page the severity's responders for something else than the declare (a hotfix's
+        rollback trigger), once per ``rung``; the page is acknowledged with the incident's resolve."""
+        if not incident.drill:
+            self._page(
+                incident, self.ctx.severity(incident).responders, Reason(rung, "resolved", message, why), at
+            )
+
+    def _trigger(self, incident: Incident, page: Page, message: str, at: datetime) -> OutsideCall:
         snap = self.ctx.snapshot(incident.id)
         body = trigger_body(
             dedup=page.dedup_key,
@@ -120,7 +150,7 @@ class Paging:
             commander=snap.commander,
             channel=f"#{incident.channel_name}" if incident.channel_name else None,
             channel_url=self.workspace.channel_url(incident.channel_id) if incident.channel_id else None,
-            reason=rule.message if rule else "declared",
+            reason=message,
             at=at,
         )
         return self._event(incident, "trigger", page.dedup_key, page.routing_key_env, body)
@@ -130,7 +160,7 @@ class Paging:
         for page in self.pages.pages(incident.id):
             if page.rung == DECLARED and page.state == "triggered":
                 self.calls.revise(
-                    self._trigger(incident, page, None, page.created_at or incident.declared_at)
+                    self._trigger(incident, page, "declared", page.created_at or incident.declared_at)
                 )
 
     def _event(
@@ -175,7 +205,13 @@ class Paging:
         )
 
     def _change_event(self, incident: Incident, kind: str, at: datetime) -> None:
-        if not self.on:
+        title = "" if incident.private else f": {incident.title}"
+        self.change_event(incident, f"{incident.ref} {kind}{title}", f"{kind}:{at.isoformat()}", at)
+
+    def change_event(self, incident: Incident, summary: str, key: str, at: datetime) -> None:
+        """A change event on PagerDuty's timeline (mitigated, resolved, a hotfix's decisions),
+        sent once per ``key``, to the service of the severity's paged responders."""
+        if not self.on or incident.drill:
             return
         env = next(iter(sorted(self.settings.keys)))
         responders = paged_contacts(
@@ -183,18 +219,10 @@ class Paging:
         )
         if responders:
             env = responders[0][1]
-        title = "" if incident.private else f": {incident.title}"
         url = self.workspace.channel_url(incident.channel_id) if incident.channel_id else None
-        body = change_body(f"{incident.ref} {kind}{title}", self.workspace.name(), incident.ref, at, url)
-        self.calls.add(
-            OutsideCall(
-                service=EVENTS,
-                action="change",
-                key=f"pd:change:{incident.id}:{kind}:{at.isoformat()}",
-                payload={"routing_key_env": env, "body": body},
-                incident_id=incident.id,
-            )
-        )
+        body = change_body(summary, self.workspace.name(), incident.ref, at, url)
+        self.calls.add(OutsideCall(service=EVENTS, action="change", key=f"pd:change:{incident.id}:{key}",
+                                   payload={"routing_key_env": env, "body": body}, incident_id=incident.id))  # fmt: skip
 
     def _timeline(self, incident: Incident, at: datetime, text: str) -> None:
         self.ctx.stores.incidents.add_timeline(incident.id, at, None, "page", text)

@@ -27,6 +27,7 @@ from bot.domain.models import (
 )
 from bot.domain.paging import Page
 from bot.domain.status_page import StatusDraft
+from bot.usecases.hotfix_ports import HotfixStore
 
 Job = Callable[[], object]
 
@@ -392,6 +393,7 @@ class Stores:
     """Hold a key against every process sharing the database (one declare's setup at a time)."""
     calls: CallStore
     pages: PageStore
+    hotfixes: HotfixStore
     after_commit: Callable[[Callable[[], None]], None] = _now
     """Run an action once the current transaction commits (at once outside one): work queued
     for another thread must find what this transaction wrote."""

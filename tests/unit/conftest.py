@@ -79,7 +79,7 @@ def env() -> Iterator[Env]:
 
     stores = Stores(
         store, sql.deadlines, sql.captures, sql.followups, sql.postmortems, sql.home_viewers, transaction,
-        sql.exclusive, sql.calls, sql.pages, database.after_commit,
+        sql.exclusive, sql.calls, sql.pages, sql.hotfixes, database.after_commit,
     )  # fmt: skip
     clock, worker = FakeClock(), SyncWorker()
     ctx = IncidentContext(stores, runbook(), slack, clock, IncidentEvents(), worker, ids["#incidents"])

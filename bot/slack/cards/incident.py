@@ -88,6 +88,8 @@ class Cards:
             block = section(text, accessory)
             block["block_id"] = f"role-{inc.id}-{key}"
             blocks.append(block)
+        if inc.is_open and sev.hotfix is not None:
+            takes.append(button("Start a hotfix", ids.HOTFIX_OPEN, str(inc.id)))
         for start in range(0, len(takes), 25):
             blocks.append({"type": "actions", "elements": takes[start : start + 25]})
         blocks.append(context(self.state_line(snap)))

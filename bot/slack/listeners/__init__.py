@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.slack.deps import SlackDeps
-from bot.slack.listeners import actions, commands, events, status_page, views
+from bot.slack.listeners import actions, commands, events, hotfix, status_page, views
 
 # What the app listens to; tests check manifest.yml declares exactly these.
 SLASH_COMMANDS = (commands.COMMAND,)
@@ -18,3 +18,4 @@ def register(app: App, deps: SlackDeps) -> None:
     views.register(app, deps)
     events.register(app, deps)
     status_page.register(app, deps)
+    hotfix.register(app, deps)

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.domain.commands import CHANNEL_COMMANDS, HELP, Command, parse
 from bot.domain.errors import FirebreakError
+from bot.slack.cards.hotfix import hotfix_modal
 from bot.slack.cards.kit import Block, button, context, section
 from bot.slack.cards.modals import declare_modal
 from bot.slack.deps import SlackDeps
@@ -53,6 +54,15 @@ def handle(deps: SlackDeps, ack: Ack, command: dict[str, Any], respond: Respond)
     elif cmd.name == "followups":
         where, lines = deps.followups.open_lines(command["channel_id"])
         ack(response_type="ephemeral", text=f"Open follow-ups {where}", blocks=followups_blocks(lines, where))
+    elif cmd.name == "hotfixes":
+        assert incident_id is not None
+        snap = deps.incidents.snapshot(incident_id)
+        blocks = deps.hotfix_cards.listing(snap, deps.hotfixes.hotfixes(incident_id))
+        ack(response_type="ephemeral", text="Hotfixes", blocks=blocks)
+    elif cmd.name == "hotfix" and not cmd.args:
+        assert incident_id is not None
+        ack()
+        deps.api.open_view(command["trigger_id"], hotfix_modal(incident_id))
     elif cmd.name == "declare" and "title" not in cmd.args:
         ack()
         view = declare_modal(deps.runbook, cmd.args.get("severity", ""), "private" in cmd.flags,
@@ -101,6 +111,7 @@ def _channel_job(
         "milestone": lambda: reply(
             deps.timeline.correct_milestone(incident_id, user, args["milestone"], args["time"])
         ),
+        "hotfix": lambda: deps.hotfixes.start_hotfix(incident_id, user, args["what"], args.get("pr_url", "")),
         "followup": lambda: deps.followups.add(
             incident_id, user, args["text"], args.get("owner"), args.get("due")
         ),
