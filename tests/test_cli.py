@@ -13,7 +13,7 @@ from tests.harness import REPO, RUNBOOKS
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("SLACK_", "BOT_", "PAGERDUTY_", "STATUSPAGE_"))}  # fmt: skip
+             if not k.startswith(("SLACK_", "BOT_", "PAGERDUTY_", "STATUSPAGE_", "PROMETHEUS_", "HOTFIX_"))}  # fmt: skip
     clean.update(PYTHONPATH=str(REPO), BOT_DB=str(tmp_path / "cli.db"), BOT_RUNBOOKS=str(RUNBOOKS))
     clean.update(env)
     return subprocess.run(

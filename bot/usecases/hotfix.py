@@ -178,15 +178,18 @@ class Hotfixes:
                                          stage.percent if stage else None, decision.text, data))  # fmt: skip
         self._tick(incident, hf, decision.ticks, actor, now)
         self.ctx.record(incident, actor, "hotfix", decision.text)
-        if decision.pipeline:
+        if decision.pipeline and not incident.drill:  # a drill never reaches a real pipeline
             self._tell_pipeline(incident, hf, decision, actor, now, data["signals"])
         if decision.kind == "deployed":
             self._follow_up(incident, hf, rules, now)
 
-    def after(self, decision: Decision) -> None:
-        """Once saved: the card follows, the channel is told."""
+    def after(self, decision: Decision, notice: bool = True) -> None:
+        """Once saved: the card follows, the channel is told (unless the caller's own message,
+        sent through the outbox, tells it)."""
         hf = decision.hotfix
         self.refresh(hf.id or 0)
+        if not notice:
+            return
         snap = self.ctx.snapshot(hf.incident_id)
         if snap.incident.channel_id:
             self.ctx.worker.submit(

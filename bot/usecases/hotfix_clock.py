@@ -72,7 +72,7 @@ class HotfixClock:
         for entry in entries:
             self.deadlines.outbox.enqueue(entry)
         if decision is not None:
-            self.hotfixes.after(decision)
+            self.hotfixes.after(decision, notice=False)
         else:
             self.hotfixes.refresh(hotfix_id)
         return True
