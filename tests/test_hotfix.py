@@ -87,6 +87,8 @@ def test_a_failed_gate_blocks_until_rework(rig: Rig) -> None:
     assert hf.state == "blocked" and "Blocked" in "\n".join(
         e.text for e in rig.bot.services.stores.incidents.timeline(inc.id)
     )
+    asked = [message_text(m) for m in rig.fake.messages(inc.channel_id or "") if "Rework" in message_text(m)]
+    assert any(f"<@{rig.ids['ana']}>: send it back for *Rework*" in t for t in asked)
     press(rig, "ana", hf, "rework")
     assert hotfix(rig, inc).state == "gates"
 

@@ -191,10 +191,11 @@ class Hotfixes:
         if not notice:
             return
         snap = self.ctx.snapshot(hf.incident_id)
+        text = decision.text
+        if hf.state == "blocked" and snap.commander:
+            text += f" <@{snap.commander}>: send it back for *Rework*, or *Abandon* it (on its card)."
         if snap.incident.channel_id:
-            self.ctx.worker.submit(
-                hf.incident_id, lambda: self.ctx.publisher.post_notice(snap, decision.text)
-            )
+            self.ctx.worker.submit(hf.incident_id, lambda: self.ctx.publisher.post_notice(snap, text))
 
     def _tick(
         self, incident: Incident, hf: Hotfix, keys: tuple[str, ...], actor: str | None, now: datetime

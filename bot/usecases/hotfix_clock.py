@@ -32,8 +32,10 @@ class HotfixClock:
         self.directory = directory
         self.ctx = hotfixes.ctx
 
-    def fire(self, deadline_id: int) -> bool:
-        """Fire one due hotfix row, once: True if this call fired it."""
+    def fire(self, deadline_id: int, sampled: Signals | None = None) -> bool:
+        """Fire one due hotfix row, once: True if this call fired it. A sample asks the metrics
+        source first on a queue of its own (a slow Prometheus never holds the incident's clicks),
+        then fires with what it ``sampled``."""
         store = self.deadlines.store
         now = self.ctx.clock.now()
         row = store.get(deadline_id)
@@ -45,9 +47,17 @@ class HotfixClock:
             return False
         incident = self.ctx.stores.incidents.get(row.incident_id)
         rules = self.hotfixes.rules(incident)
-        values: Signals = {}
-        if what == "sample" and self.hotfixes.signals is not None and rules.signals is not None:
-            values = self.hotfixes.signals.sample({k: s.query for k, s in rules.signals.named().items()})
+        values: Signals = sampled or {}
+        source = self.hotfixes.signals
+        if what == "sample" and sampled is None and source is not None and rules.signals is not None:
+            queries = {k: sig.query for k, sig in rules.signals.named().items()}
+
+            def ask() -> None:
+                found = source.sample(queries)
+                self.ctx.worker.submit(incident.id, lambda: self.fire(deadline_id, found))
+
+            self.ctx.worker.send("metrics", ask)
+            return False
         people = (
             self._ladder(incident) if what in ("approval", "decide-escalate") and not incident.drill else []
         )
