@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -55,7 +56,7 @@ class DeadlineScheduler:
         self.last_run: datetime | None = None  # the clock's time when run_due_now last finished
         self._last_scan = 0.0
         self._lock = threading.Lock()
-        self._inflight: set[object] = set()
+        self._inflight: set[tuple[str, int]] = set()
 
     # life ------------------------------------------------------------------------------
     def start(self) -> int:
@@ -110,17 +111,21 @@ class DeadlineScheduler:
         self._last_scan = time.monotonic()
         count = 0
         for deadline_id, incident_id in self.deadlines.due_ids(now):
-            if self._claim_slot(deadline_id):
+            if self._claim_slot(("fire", deadline_id)):
                 count += 1
-                self.worker.submit(incident_id, self._fire_job(deadline_id))
+                self.worker.submit(
+                    incident_id, self._job(("fire", deadline_id), self.firing.fire, deadline_id)
+                )
         for entry_id, channel in self.deadlines.outbox_due_ids(now):
-            if self._claim_slot(-entry_id):
+            if self._claim_slot(("send", entry_id)):
                 count += 1
-                self.worker.send(channel, self._send_job(entry_id))
+                self.worker.send(channel, self._job(("send", entry_id), self.outbox.deliver, entry_id))
         for call_id, service in self.calls.store.due_ids(now):
             if self._claim_slot(("call", call_id)):
                 count += 1
-                self.worker.send(f"outside:{service}", self._call_job(call_id))
+                self.worker.send(
+                    f"outside:{service}", self._job(("call", call_id), self.calls.deliver, call_id)
+                )
         wakes = [self.deadlines.next_wake(now), self.calls.store.next_wake(now)]
         following = min((w for w in wakes if w is not None), default=None)
         if following is not None:
@@ -128,39 +133,21 @@ class DeadlineScheduler:
         self.last_run = now
         return count
 
-    def _claim_slot(self, key: object) -> bool:
+    def _claim_slot(self, key: tuple[str, int]) -> bool:
         with self._lock:
             if key in self._inflight:
                 return False
             self._inflight.add(key)
             return True
 
-    def _fire_job(self, deadline_id: int) -> Job:
+    def _job(self, slot: tuple[str, int], action: Callable[[int], object], key: int) -> Job:
+        """Run ``action(key)``, then free its slot: a later scan may hand it out again."""
+
         def job() -> None:
             try:
-                self.firing.fire(deadline_id)
+                action(key)
             finally:
                 with self._lock:
-                    self._inflight.discard(deadline_id)
-
-        return job
-
-    def _send_job(self, entry_id: int) -> Job:
-        def job() -> None:
-            try:
-                self.outbox.deliver(entry_id)
-            finally:
-                with self._lock:
-                    self._inflight.discard(-entry_id)
-
-        return job
-
-    def _call_job(self, call_id: int) -> Job:
-        def job() -> None:
-            try:
-                self.calls.deliver(call_id)
-            finally:
-                with self._lock:
-                    self._inflight.discard(("call", call_id))
+                    self._inflight.discard(slot)
 
         return job
