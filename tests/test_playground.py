@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.clock import FakeClock
 from bot.config import Settings
+from bot.fakeservices.prometheus import normalise
 from bot.playground import Playground
 from bot.playground.compose import encode
-from bot.playground.outside import ROUTING_KEY
+from bot.playground.outside import ROUTING_KEY, runbook_signals
 from bot.playground.server import static_file
 from tests.waiting import wait_until
 
@@ -271,7 +275,117 @@ def test_the_bot_is_pointed_at_the_fakes_and_they_stop_with_the_playground() -> 
         assert configured.pagerduty_api_token.get_secret_value() == outside.pagerduty.api_token
         assert configured.statuspage_api_key.get_secret_value() == outside.statuspage.api_key
         assert configured.statuspage_page_id == outside.statuspage.page_id
+        # the hotfix's rollback signals and deploy pipeline are the fakes too
+        assert configured.prometheus_url == outside.url
+        assert configured.hotfix_webhook_url == outside.url + "/hooks/deploy"
+        assert configured.hotfix_webhook_secret is not None
+        assert configured.hotfix_webhook_secret.get_secret_value() == outside.webhook.secret
         with urllib.request.urlopen(outside.url + "/_fake/state", timeout=10) as resp:
             assert resp.status == 200
     with pytest.raises(OSError):
         urllib.request.urlopen(outside.url + "/_fake/state", timeout=5)
+
+
+def prometheus_answer(pg: Playground, query: str) -> float:
+    """What the fake Prometheus answers the bot's instant query, over HTTP."""
+    url = pg.world.outside.url + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        (sample,) = json.load(resp)["data"]["result"]
+    return float(sample["value"][1])
+
+
+def test_the_signal_queries_start_healthy_and_the_error_rate_endpoint_sets_them(
+    playground: Playground,
+) -> None:
+    assert playground.world.bot is not None
+    runbook = playground.world.bot.services.runbook
+    queries = {n: s["queries"] for n, s in runbook_signals(runbook).items()}
+    severities = [k for k, s in runbook.severities.items() if s.hotfix and s.hotfix.signals]
+    assert {"p0", "p1"} <= set(severities) and set(queries) == {"error_rate", "latency_p99"}
+    for sev in severities:  # every severity's query is answered, read from the runbook
+        signals = runbook.severities[sev].hotfix.signals  # type: ignore[union-attr]
+        assert signals is not None and signals.error_rate is not None and signals.latency_p99 is not None
+        assert prometheus_answer(playground, signals.error_rate.query) == 0.004
+        assert prometheus_answer(playground, signals.latency_p99.query) == 0.12
+    shown = get(playground, "/api/outside")["signals"]
+    assert shown["error_rate"]["value"] == 0.004 and shown["error_rate"]["above"] == 0.05
+    assert shown["latency_p99"]["value"] == 0.12 and shown["latency_p99"]["above_baseline"] == 2
+
+    status, answer = post(playground, "/api/signals", {"error_rate": 0.07})
+    assert (status, answer["ok"], answer["signals"]["error_rate"]["value"]) == (200, True, 0.07)
+    assert all(prometheus_answer(playground, q) == 0.07 for q in queries["error_rate"])
+    assert get(playground, "/api/state")["outside"]["signals"]["error_rate"]["value"] == 0.07
+    status, _ = post(playground, "/api/signals", {"latency_p99": 0.35, "error_rate": 0})
+    assert status == 200 and prometheus_answer(playground, queries["latency_p99"][0]) == 0.35
+    assert playground.world.outside.prometheus.answers()[normalise(queries["error_rate"][0])] == "0"
+
+    for bad in ({"error_rate": 1.5}, {"error_rate": -0.01}, {"error_rate": "0.07"}, {"error_rate": True},
+                {"error_rate": None}, {"error_rate": float("nan")}, {"error_rate": 10**400}, {"latency_p99": 61}, {"cpu": 0.5},
+                {}, {"error_rate": 0.2, "latency_p99": -1}):  # fmt: skip
+        status, answer = post(playground, "/api/signals", bad)
+        assert (status, answer["ok"]) == (400, False), bad
+        assert "error_rate" in answer["error"] or "latency_p99" in answer["error"], answer
+    req = urllib.request.Request(playground.url + "/api/signals", b"[0.1]", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(req, timeout=10)
+    assert refused.value.code == 400
+    assert get(playground, "/api/outside")["signals"]["error_rate"]["value"] == 0  # nothing half-set
+
+
+def test_a_drill_hotfix_rolls_back_on_the_error_rate_the_page_set() -> None:
+    """The README's walk-through over HTTP, on a fake clock moved by hand (in the playground the
+    clock is real: the trigger fires within a minute)."""
+    settings = Settings(_env_file=None, BOT_RUNBOOKS=str(REPO / "runbooks"))  # type: ignore[call-arg]
+    clock = FakeClock(datetime.now(UTC))  # near the wall clock: the webhook checks its timestamps
+    with Playground(settings, port=0, clock=clock) as pg:
+        people = pg.world.seeded.people
+        ana, ben = people["ana"], people["ben"]
+        general = pg.world.seeded.general
+        command(pg, ana, general, "/incident declare p0 --drill Checkout returns 500s")
+        inc = next(c["id"] for c in state(pg, ana, general)["sidebar"] if c["name"].startswith("inc-"))
+        command(pg, ana, inc, "/incident hotfix Guard nil cart")
+        command(pg, ana, inc, "/incident role incident_commander @ben")  # Approval: not the author
+        for user, action in ((ana, "pass:critical-tests"), (ana, "pass:security-review"),
+                             (ben, "pass:approval"), (ben, "start")):  # fmt: skip
+            press(pg, user, inc, action)
+        assert post(pg, "/api/signals", {"error_rate": 0.08})[0] == 200
+
+        def triggers() -> list[str]:
+            texts = [m["text"] for m in state(pg, ben, inc)["messages"]]
+            return [t for t in texts if "Rollback trigger: error rate 8.0% > 5% at 10%" in t]
+
+        for sample in (1, 2):  # samples every 30 s; the second over 5% in a row trips it
+            clock.advance(seconds=30)
+            assert pg.world.bot is not None
+            pg.world.bot.services.scheduler.run_due_now()
+            settle(pg)
+            if sample == 1:
+                assert triggers() == []
+        wait_until(triggers, 15, pg.world.fake)
+        press(pg, ben, inc, "rollback")
+
+        def delivered() -> list[Any]:
+            deliveries = get(pg, "/api/outside")["webhook"]["deliveries"]
+            return deliveries if any(d["decision"] == "rollback" for d in deliveries) else []
+
+        deliveries = wait_until(delivered, 15, pg.world.fake)
+        shown = [(d["decision"], d["hotfix"]["ref"], (d["stage"] or {}).get("percent")) for d in deliveries]
+        assert shown == [("gates_passed", "H-1", None), ("start", "H-1", 10), ("rollback", "H-1", 10)]
+        assert pg.world.outside.webhook.rejected == [] and pg.world.fake.violations == []
+
+
+def command(pg: Playground, user: str, channel: str, text: str) -> None:
+    status, answer = post(pg, "/api/command", {"user": user, "channel": channel, "text": text})
+    assert (status, answer["ok"]) == (200, True), answer
+    settle(pg)
+
+
+def press(pg: Playground, user: str, channel: str, action: str) -> None:
+    """Click a decision button on the pinned hotfix card."""
+    (card,) = [m for m in state(pg, user, channel)["pins"] if "Hotfix H-1" in json.dumps(m["blocks"])]
+    buttons = [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    button = next(e for e in buttons if e["action_id"] == f"hotfix:{action}")
+    status, answer = post(pg, "/api/click", {"user": user, "channel": channel, "ts": card["ts"],
+                                             "action_id": button["action_id"], "value": button["value"]})  # fmt: skip
+    assert (status, answer["ok"]) == (200, True), answer
+    settle(pg)

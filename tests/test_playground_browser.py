@@ -1,9 +1,12 @@
-"""The playground in headless Chromium: declare a p0, tick a checklist item, watch the pin change."""
+"""The playground in headless Chromium: declare a p0, tick a checklist item, watch the pin change;
+the Outside world panel, its Error rate control and a drill hotfix's deploy pipeline."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ import pytest
 
 from bot.config import Settings
 from bot.playground import Playground
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -173,4 +177,105 @@ def test_the_outside_world_panel_shows_the_page_a_declare_sent(
     page.screenshot(path=str(artifacts / "playground-outside-narrow.png"))
     page.locator("#outside-close").click()
     expect(outside).to_be_hidden()
+    assert errors == []
+
+
+def signal(playground: Playground, name: str) -> float | None:
+    """What the fake Prometheus answers for a rollback signal, through the playground's HTTP API."""
+    with urllib.request.urlopen(playground.url + "/api/outside", timeout=10) as resp:
+        value = json.load(resp)["signals"][name]["value"]
+    return float(value) if value is not None else None
+
+
+def test_the_error_rate_control_sets_the_fake_prometheus(playground: Playground, browser_page: Any) -> None:
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(playground.url)
+    expect(page.locator("#channel-title")).to_have_text("# general")
+    page.locator("#outside-toggle").click()
+    outside = page.locator("#outside")
+    rate = outside.get_by_label("Error rate (%)")
+    rate_row = outside.locator(".sig-row[data-signal=error_rate]")
+    expect(rate).to_be_visible()
+    expect(rate).to_have_attribute("type", "range")
+    expect(rate_row.locator(".sig-value")).to_have_text("0.4%")
+    expect(rate_row.locator(".sig-limit")).to_have_text("Rollback trigger above 5%")
+
+    rate.fill("7")
+    expect(rate_row.locator(".sig-value")).to_have_text("7.0%")
+    wait_until(lambda: signal(playground, "error_rate") == 0.07, 15)
+    assert 0.07 in {float(v or 0) for v in playground.world.outside.prometheus.answers().values()}
+    # a redraw (the channel changes) leaves the control where it was set
+    page.locator("#composer-input").fill("error rate is up")
+    page.locator("#composer-input").press("Enter")
+    expect(page.locator("#messages .message", has_text="error rate is up")).to_be_visible()
+    expect(rate).to_have_value("7")
+    expect(rate_row.locator(".sig-value")).to_have_text("7.0%")
+
+    latency = outside.get_by_label("p99 latency (ms)")
+    latency_row = outside.locator(".sig-row[data-signal=latency_p99]")
+    expect(latency_row.locator(".sig-value")).to_have_text("120 ms")
+    latency.fill("300")
+    latency.press("Enter")
+    expect(latency_row.locator(".sig-value")).to_have_text("300 ms")
+    wait_until(lambda: signal(playground, "latency_p99") == 0.3, 15)
+    # a value the endpoint refuses is said, and the control shows what the fake still answers
+    latency.fill("99999")
+    latency.press("Enter")
+    expect(page.locator(".message.ephemeral", has_text="latency_p99 must be")).to_be_visible()
+    expect(latency).to_have_value("300")
+    assert signal(playground, "latency_p99") == 0.3
+    page.mouse.move(0, 0)
+
+    artifacts = REPO / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "playground-signals.png"))
+    assert errors == []
+
+
+def test_a_drill_hotfix_shows_its_decisions_in_the_deploy_pipeline(
+    playground: Playground, browser_page: Any
+) -> None:
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(playground.url)
+    expect(page.locator("#channel-title")).to_have_text("# general")
+    page.locator("#outside-toggle").click()
+    pipeline = page.locator("#outside .ow-pipeline")
+    expect(pipeline).to_contain_text("No hotfix decisions yet")
+
+    def say(text: str) -> None:
+        page.locator("#composer-input").fill(text)
+        page.locator("#composer-input").press("Enter")
+
+    say("/incident declare p0 --drill Checkout returns 500s")
+    page.locator("#channel-list .sidebar-item", has_text="inc-").click()
+    expect(page.locator("#channel-title")).to_contain_text("inc-")
+    say("/incident hotfix Guard nil cart")
+    expect(page.locator("#messages .bk-header", has_text="Hotfix H-1")).to_be_visible()
+    say("/incident role incident_commander @ben")  # the Approval comes from someone else
+    expect(page.locator("#channel-topic")).to_contain_text("IC: @ben")
+    page.locator("#user-switcher").select_option(playground.world.seeded.people["ben"])
+    expect(page.locator("#me-avatar")).to_have_text("B")
+    expect(page.locator("#channel-title")).to_contain_text("inc-")
+    for name in ("Critical tests pass: Pass", "Security review: Pass", "Approval: Pass", "Start 10% canary"):
+        page.locator("#messages").get_by_role("button", name=name).click()
+    expect(page.locator("#messages .bk-section", has_text="watching 10%")).to_be_visible()
+
+    deliveries = pipeline.locator(".wh-delivery")
+    expect(deliveries).to_have_count(2)  # newest first
+    expect(deliveries.nth(0)).to_have_attribute("data-decision", "start")
+    expect(deliveries.nth(0).locator(".wh-ref")).to_have_text("H-1")
+    expect(deliveries.nth(0).locator(".wh-stage")).to_have_text("10%")
+    expect(deliveries.nth(1)).to_have_attribute("data-decision", "gates_passed")
+    expect(deliveries.nth(1).locator(".wh-stage")).to_have_text("—")
+    page.locator("#outside").get_by_label("Error rate (%)").fill("8")
+    wait_until(lambda: signal(playground, "error_rate") == 0.08, 15)
+    page.mouse.move(0, 0)
+
+    artifacts = REPO / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "playground-hotfix.png"))
     assert errors == []

@@ -124,6 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/submit": lambda b: world.submit(_s(b, "user"), _s(b, "view_id"), _values(b)),
             "/api/close": lambda b: world.close(_s(b, "user"), _s(b, "view_id")),
             "/api/open_home": lambda b: world.open_home(_s(b, "user")),
+            "/api/signals": world.set_signals,
         }
         route = routes.get(path)
         if route is None:

@@ -66,8 +66,8 @@ def seed(fake: FakeSlack) -> Seeded:
 def playground_settings(
     settings: Settings, fake: FakeSlack, outside: OutsideWorld, db_dir: Path, stakeholders: str
 ) -> Settings:
-    """The user's settings (runbooks, log level) pointed at the fake Slack, the fake PagerDuty and
-    Statuspage, and a temporary database."""
+    """The user's settings (runbooks, log level) pointed at the fake Slack, the fake PagerDuty,
+    Statuspage, Prometheus and deploy pipeline, and a temporary database."""
     return settings.model_copy(
         update={
             "slack_bot_token": SecretStr(fake.bot_token),
@@ -84,8 +84,8 @@ def playground_settings(
 
 
 class World:
-    """A started fake Slack, fake PagerDuty and Statuspage, and the bot; every method is safe to
-    call from the web server's threads."""
+    """A started fake Slack, the fake outside services, and the bot; every method is safe to call
+    from the web server's threads."""
 
     def __init__(self, settings: Settings, clock: Clock | None = None, post_burst: int = 30) -> None:
         self._tmp = Path(tempfile.mkdtemp(prefix="firebreak-playground-"))
@@ -99,6 +99,7 @@ class World:
                 settings, self.fake, self.outside, self._tmp, self.seeded.incidents
             )
             self.bot = Bot(self.settings, clock)
+            self.outside.watch_signals(self.bot.services.runbook)  # healthy until the page says not
             server = self.bot.serve_http(host="127.0.0.1", port=0)
             self.fake.set_request_url(server.url + "/slack/events")
             self.bot.start_background_work()
@@ -128,7 +129,8 @@ class World:
         return self.seeded.people["ana"]
 
     def outside_state(self) -> dict[str, Any]:
-        """What the fake PagerDuty and Statuspage hold: pages and change events, the public page."""
+        """What the fakes hold: pages and change events, the public page, the rollback signals'
+        values, the hotfix decisions the deploy pipeline received."""
         return self.outside.state()
 
     def state(self, user: str, wanted: str | None) -> dict[str, Any]:
@@ -263,6 +265,10 @@ class World:
         if "app_home_opened" not in subscribed_events():
             return {"ok": True, "delivered": False}  # Slack sends only the events an app subscribes to
         return {**_result(self._guard(lambda: self.fake.open_home(user))), "delivered": True}
+
+    def set_signals(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Set what the fake Prometheus answers for the rollback signals (``{"error_rate": 0.07}``)."""
+        return {"ok": True, "signals": self._guard(lambda: self.outside.set_signals(values))}
 
     def _guard(self, action: Any) -> Any:
         try:

@@ -1,8 +1,9 @@
 /* The Firebreak playground page: a small Slack client for the local fake workspace.
  *
- * State comes from GET /api/state (with the fake PagerDuty and Statuspage's, for the Outside
- * world panel); GET /api/wait long-polls for changes; actions are POSTed to /api/command,
- * /api/click, /api/submit and /api/close. No framework, no build step.
+ * State comes from GET /api/state (with the fake outside services', for the Outside world
+ * panel); GET /api/wait long-polls for changes; actions are POSTed to /api/command,
+ * /api/click, /api/submit and /api/close, signal values to /api/signals. No framework, no
+ * build step.
  */
 "use strict";
 
@@ -234,13 +235,24 @@ function renderPins(s) {
 function renderOutside(s) {
   const { node, open } = Outside.render(s.outside);
   $("outside").hidden = !page.showOutside;
+  Outside.signals($("outside-signals"), s.outside, setSignals);
   $("outside-body").replaceChildren(node);
   const toggle = $("outside-toggle");
   toggle.replaceChildren(el("span", "", "Outside world"));
   if (open) toggle.appendChild(el("span", "toggle-count", String(open)));
-  toggle.title = open ? `${open} open PagerDuty page${open === 1 ? "" : "s"}` : "The fake PagerDuty and Statuspage";
+  toggle.title = open ? `${open} open PagerDuty page${open === 1 ? "" : "s"}` : "The fake PagerDuty, Statuspage, Prometheus and deploy pipeline";
   toggle.classList.toggle("active", page.showOutside);
   toggle.setAttribute("aria-expanded", String(page.showOutside));
+}
+
+async function setSignals(values) {
+  // what the fake Prometheus answers the rollback triggers: {error_rate: 0.07}
+  try {
+    await api("/api/signals", values);
+  } catch (e) {
+    notice(e.message);
+  }
+  await refresh().catch(() => {});
 }
 
 function showPanel(pins, outside) {

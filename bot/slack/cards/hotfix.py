@@ -83,7 +83,7 @@ class HotfixCardsKit:
         if hf.tripped and hf.state in ("watching", "deciding"):
             blocks.append(section(f":red_circle: *Rollback trigger:* {escape(hf.tripped)}"))
         if rules.signals is not None and hf.stage >= 0:
-            seen = "; ".join(signal_line(k, signals.get(k)) for k in rules.signals.named())
+            seen = "; ".join(signal_line(k, signals.get(k)) for k in rules.signals.named()) if signals else ""
             if signals and all(v is None for v in signals.values()):
                 seen = "signals unavailable (the metrics source did not answer)"
             base = ", ".join(signal_line(k, v) for k, v in hf.baseline.items())
