@@ -1,5 +1,5 @@
 """The playground in headless Chromium: declare a p0, tick a checklist item, watch the pin change;
-the Outside world panel, its Error rate control and a drill hotfix's deploy pipeline."""
+the Outside world panel, its Error rate control and a hotfix's deploy pipeline."""
 
 from __future__ import annotations
 
@@ -234,7 +234,7 @@ def test_the_error_rate_control_sets_the_fake_prometheus(playground: Playground,
     assert errors == []
 
 
-def test_a_drill_hotfix_shows_its_decisions_in_the_deploy_pipeline(
+def test_a_hotfix_shows_its_decisions_in_the_deploy_pipeline(
     playground: Playground, browser_page: Any
 ) -> None:
     page = browser_page
@@ -250,7 +250,7 @@ def test_a_drill_hotfix_shows_its_decisions_in_the_deploy_pipeline(
         page.locator("#composer-input").fill(text)
         page.locator("#composer-input").press("Enter")
 
-    say("/incident declare p0 --drill Checkout returns 500s")
+    say("/incident declare p0 Checkout returns 500s")
     page.locator("#channel-list .sidebar-item", has_text="inc-").click()
     expect(page.locator("#channel-title")).to_contain_text("inc-")
     say("/incident hotfix Guard nil cart")
