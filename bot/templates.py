@@ -21,6 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from bot.domain.durations import format_duration
 from bot.domain.errors import RunbookError
 from bot.domain.followups import FollowUp
+from bot.domain.hotfix import Hotfix, HotfixEvent
 from bot.domain.models import ChecklistState, Incident, RoleAssignment, Snapshot, Status, TimelineEntry
 from bot.domain.postmortem import Record, postmortem_context
 from bot.domain.runbook import Runbook
@@ -240,7 +241,40 @@ def sample_record(renderer: Renderer, now: datetime) -> Record:
     ]
     followup = FollowUp(id=1, incident_id=1, text="Add retries", owner="U2", due=now.date(), created_by="U1",
                         created_at=now)  # fmt: skip
-    return Record(snap.model_copy(update={"incident": inc}), timeline, {}, [], [followup])
+    hotfixes, events = sample_hotfixes(inc.declared_at)
+    return Record(snap.model_copy(update={"incident": inc}), timeline, {}, [], [followup], hotfixes, events)
+
+
+def sample_hotfixes(at: datetime) -> tuple[list[Hotfix], list[HotfixEvent]]:
+    """H-1 deployed (approved by the clock), H-2 rolled back on a trigger at its canary."""
+    m = timedelta(minutes=1)
+    base = {"error_rate": 0.004, "latency_p99": 0.12}
+    one = Hotfix(1, 1, "U2", "Guard against a nil cart", at, "https://example.com/pull/7", "Revert the PR",
+                 "deployed", id=1, baseline=base, deployed_at=at + 20 * m, ended_at=at + 20 * m)  # fmt: skip
+    two = Hotfix(1, 2, "U2", "Retry the payment call", at + 25 * m, state="rolled_back", id=2, baseline=base,
+                 ended_at=at + 30 * m)  # fmt: skip
+    note = "approved: no answer within 5m, per the runbook"
+    trigger = {"signal": "error_rate", "value": 0.072, "limit": 0.05}
+    log: list[tuple[int, str, str | None, int, int | None, str, dict[str, Any]]] = [  # minutes after ``at``
+        (1, "gate-pass:critical-tests", "U3", 1, None, "", {}),
+        (1, "gate-pass:approval", None, 6, None, "", {"note": note}),
+        (1, "start", "U3", 7, 10, "", {}),
+        (1, "sample", None, 8, 10, "", base),
+        (1, "window-ended", None, 12, 10, "", {}),
+        (1, "promote", "U3", 13, 100, "", {}),
+        (1, "deployed", None, 20, 100, "", {"followups": [1]}),
+        (2, "gate-fail:critical-tests", "U3", 26, None, "", {}),
+        (2, "rework", "U1", 27, None, "", {}),
+        (2, "gate-pass:approval", "U1", 28, None, "", {}),
+        (2, "start", "U3", 28, 10, "", {}),
+        (2, "sample", None, 29, 10, "", {"error_rate": 0.072, "latency_p99": None}),
+        (2, "trigger", None, 29, 10, "error rate 7.2% > 5% at 10%", trigger),
+        (2, "rollback", "U3", 30, 10, "H-2: <@U3> rolled it back at 10%.", {}),
+    ]
+    events = [
+        HotfixEvent(h, 1, kind, who, at + n * m, pct, text, data) for h, kind, who, n, pct, text, data in log
+    ]
+    return [one, two], events
 
 
 def check_templates(folder: Path | str, runbook: Runbook) -> list[str]:

@@ -134,16 +134,18 @@ def decide_gate(hf: Hotfix, rules: HotfixRules, key: str, passed: bool, user: st
     result = GateResult(key, passed, user, now, note)
     gates = (*hf.gates, result)
     who = f"<@{user}>" if user else "the clock"
+    data = {"note": note} if note else {}  # the postmortem shows it (the clock's approval)
     if not passed:
         moved = _moved(hf, gates=gates, state="blocked", gate_since=None)
         why = f": {note}" if note else ""
-        return Decision(moved, f"gate-fail:{key}", f"{hf.ref}: {who} failed “{gate.name}”{why}. Blocked.")
+        text = f"{hf.ref}: {who} failed “{gate.name}”{why}. Blocked."
+        return Decision(moved, f"gate-fail:{key}", text, data=data)
     last = all(g.key in {r.key for r in gates if r.passed} for g in rules.gates)
     moved = _moved(hf, gates=gates, state="ready" if last else "gates", gate_since=None if last else now)
     text = f"{hf.ref}: {who} passed “{gate.name}”" + (f" ({note})" if note else "")
     if last:
         text += ". All gates passed."
-    return Decision(moved, f"gate-pass:{key}", text, gate.ticks, "gates_passed" if last else "")
+    return Decision(moved, f"gate-pass:{key}", text, gate.ticks, "gates_passed" if last else "", data)
 
 
 def rework(hf: Hotfix, user: str, now: datetime) -> Decision:

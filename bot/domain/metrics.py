@@ -11,6 +11,9 @@
   declaration) is on time, each cadence that passed without one is a missed slot.
 * escalations fired: ledger rows of kind ``escalation`` that fired (every rung counts).
 * checklist completion: items done over items, summed over the resolved incidents.
+* hotfixes: how many; the rollback rate (rolled back over deployed plus rolled back; target
+  under 5%); the median time from the incident's declaration to each deployment; and the share
+  of the follow-ups deployed hotfixes opened that are done (target 100%).
 
 Drills are excluded, and so are incidents declared before the window.
 """
@@ -19,10 +22,11 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.durations import format_duration
+from bot.domain.hotfix_record import HotfixFacts, total
 from bot.domain.ledger import LATE_AFTER
 from bot.domain.milestones import Milestones
 from bot.domain.models import TimelineEntry
@@ -48,6 +52,7 @@ class IncidentFacts:
     escalations_fired: int = 0
     checklist_done: int = 0
     checklist_total: int = 0
+    hotfixes: HotfixFacts = field(default_factory=HotfixFacts)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class SeverityStats:
     escalations_fired: int
     checklist_done: int
     checklist_total: int
+    hotfixes: HotfixFacts = field(default_factory=HotfixFacts)
 
     @property
     def on_time_share(self) -> float | None:
@@ -117,6 +123,7 @@ def severity_stats(severity: str, facts: Sequence[IncidentFacts]) -> SeveritySta
         escalations_fired=sum(f.escalations_fired for f in facts),
         checklist_done=sum(f.checklist_done for f in resolved),
         checklist_total=sum(f.checklist_total for f in resolved),
+        hotfixes=total(f.hotfixes for f in facts),
     )
 
 
@@ -190,8 +197,19 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{round(value * 100)}%"
 
 
+ROLLBACK_TARGET = "< 5%"
+FOLLOWUPS_TARGET = "100%"
+
+
+def _table(lines: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+                     for line in lines)  # fmt: skip
+
+
 def report(rows: Sequence[SeverityStats], days: int, labels: dict[str, str] | None = None) -> str:
-    """A plain-text table (monospace) with a legend, for Slack and the terminal."""
+    """A plain-text table (monospace) with a legend, for Slack and the terminal; then the
+    hotfixes' table, when there were any."""
     labels = labels or {}
     if not rows:
         return f"No incidents in the last {days} days (drills are not counted)."
@@ -205,10 +223,32 @@ def report(rows: Sequence[SeverityStats], days: int, labels: dict[str, str] | No
             (labels.get(r.severity, r.severity), str(r.count), r.acknowledge.text(), r.mitigate.text(),
              r.resolve.text(), updates, str(r.escalations_fired), checklist)
         )  # fmt: skip
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    table = "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
-                      for line in lines)  # fmt: skip
-    return (
+    text = (
         f"Incidents declared in the last {days} days, drills excluded. Times from declaration "
-        "(mean / median); checklist completion at resolve.\n" + table
+        "(mean / median); checklist completion at resolve.\n" + _table(lines)
+    )
+    hotfixes = hotfix_table(rows, labels)
+    return f"{text}\n\n{hotfixes}" if hotfixes else text
+
+
+def hotfix_table(rows: Sequence[SeverityStats], labels: dict[str, str]) -> str:
+    """The hotfixes per severity (rows without any left out); empty when there were none."""
+    shown = [r for r in rows if r.hotfixes.count]
+    if not shown:
+        return ""
+    head = ("Hotfixes", "Count", f"Rollback rate (target {ROLLBACK_TARGET})", "Declared → deployed (median)",
+            f"Follow-ups done (target {FOLLOWUPS_TARGET})")  # fmt: skip
+    lines = [head]
+    for r in shown:
+        h = r.hotfixes
+        median = h.median_to_deployed
+        lines.append(
+            (labels.get(r.severity, r.severity), str(h.count),
+             f"{_share(h.rollback_rate)} ({h.rolled_back}/{h.deployed + h.rolled_back})",
+             format_duration(median) if median is not None else "—",
+             f"{_share(h.followups_share)} ({h.followups_done}/{h.followups})")
+        )  # fmt: skip
+    return (
+        "Hotfixes: rollback rate = rolled back / (deployed + rolled back); follow-ups are those the "
+        "deployed hotfixes opened.\n" + _table(lines)
     )

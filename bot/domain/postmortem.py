@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot.domain.durations import format_duration
 from bot.domain.followups import FollowUp
+from bot.domain.hotfix import Hotfix, HotfixEvent
+from bot.domain.hotfix_record import hotfix_sections
 from bot.domain.ledger import Obligation
 from bot.domain.metrics import is_update
 from bot.domain.milestones import effective
@@ -38,6 +40,8 @@ class Record:
     corrections: dict[str, datetime]
     ledger: list[Obligation]
     followups: list[FollowUp]
+    hotfixes: list[Hotfix] = field(default_factory=list)
+    hotfix_events: list[HotfixEvent] = field(default_factory=list)  # every hotfix's, in order
 
 
 def postmortem_context(
@@ -155,6 +159,7 @@ def postmortem_context(
             }
             for f in record.followups
         ],
+        "hotfixes": hotfix_sections(record.hotfixes, record.hotfix_events, sev.hotfix, when, who, plain),
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.domain import hotfix as rules_of
 from bot.domain.errors import UsageError
+from bot.domain.followups import FollowUp
 from bot.domain.hotfix import Decision, Hotfix, HotfixEvent, check_version
 from bot.domain.hotfix_rules import HotfixRules
 from bot.domain.models import Incident, OutsideCall
@@ -174,14 +175,19 @@ class Hotfixes:
         rules = self.rules(incident)
         stage = hf.current_stage(rules)
         data: dict[str, Any] = {**decision.data, "signals": self.latest_signals(before)}
+        # a deployed hotfix opens its follow-ups; its event names them (the stats count them)
+        opened = self._follow_up(incident, hf, rules, now) if decision.kind == "deployed" else []
+        if opened:
+            data["followups"] = [f.id for f in opened]
         self.store.add_event(HotfixEvent(hf.id or 0, incident.id, decision.kind, actor, now,
                                          stage.percent if stage else None, decision.text, data))  # fmt: skip
         self._tick(incident, hf, decision.ticks, actor, now)
         self.ctx.record(incident, actor, "hotfix", decision.text)
+        for followup in opened:
+            self.ctx.stores.incidents.add_timeline(incident.id, now, None, "followup",
+                                                   f"Follow-up #{followup.id}: {escape(followup.text)}")  # fmt: skip
         if decision.pipeline and not incident.drill:  # a drill never reaches a real pipeline
             self._tell_pipeline(incident, hf, decision, actor, now, data["signals"])
-        if decision.kind == "deployed":
-            self._follow_up(incident, hf, rules, now)
 
     def after(self, decision: Decision, notice: bool = True) -> None:
         """Once saved: the card follows, the channel is told (unless the caller's own message,
@@ -212,16 +218,16 @@ class Hotfixes:
         if keys:
             self.ctx.refresh_cards(incident.id, "checklist", "announcement")
 
-    def _follow_up(self, incident: Incident, hf: Hotfix, rules: HotfixRules, now: datetime) -> None:
+    def _follow_up(self, incident: Incident, hf: Hotfix, rules: HotfixRules, now: datetime) -> list[FollowUp]:
+        """The follow-ups the runbook has a deployed hotfix open, owned by its author."""
         tz = self.ctx.runbook.settings.timezone
-        for rule in rules.followups:
-            text = rule.text.replace("{hotfix}", hf.ref)
-            due = local_date(now + rule.due, tz)
-            followup = self.ctx.stores.followups.add_followup(
-                incident.id, text, hf.author, due, hf.author, now
+        return [
+            self.ctx.stores.followups.add_followup(
+                incident.id, rule.text.replace("{hotfix}", hf.ref), hf.author, local_date(now + rule.due, tz),
+                hf.author, now,
             )
-            self.ctx.stores.incidents.add_timeline(incident.id, now, None, "followup",
-                                                   f"Follow-up #{followup.id}: {escape(text)}")  # fmt: skip
+            for rule in rules.followups
+        ]  # fmt: skip
 
     def _tell_pipeline(self, incident: Incident, hf: Hotfix, decision: Decision, actor: str | None,
                        now: datetime, signals: Signals) -> None:  # fmt: skip

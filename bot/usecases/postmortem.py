@@ -142,6 +142,8 @@ def gather_record(stores: Stores, incident_id: int) -> Record:
         corrections=stores.captures.corrections(incident_id),
         ledger=stores.deadlines.rows_for([incident_id]),
         followups=stores.followups.followups(incident_id),
+        hotfixes=stores.hotfixes.hotfixes(incident_id),
+        hotfix_events=stores.hotfixes.events(incident_id),
     )
 
 

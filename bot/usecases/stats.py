@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.domain.hotfix_record import hotfix_facts
 from bot.domain.ledger import Obligation
 from bot.domain.metrics import (
     IncidentFacts,
@@ -50,6 +51,9 @@ def incident_facts(stores: Stores, runbook: Runbook, since: datetime) -> list[In
             for i in items
             if i.done_at is not None and (marks.resolved is None or i.done_at <= marks.resolved)
         ]
+        hotfixes = stores.hotfixes.hotfixes(inc.id)
+        hotfix_log = stores.hotfixes.events(inc.id) if hotfixes else []
+        followups = stores.followups.followups(inc.id) if hotfixes else []
         facts.append(
             IncidentFacts(
                 severity=inc.severity,
@@ -60,6 +64,7 @@ def incident_facts(stores: Stores, runbook: Runbook, since: datetime) -> list[In
                 escalations_fired=fired,
                 checklist_done=len(at_resolve),
                 checklist_total=len(items),
+                hotfixes=hotfix_facts(hotfixes, hotfix_log, followups, marks.declared),
             )
         )
     return facts
