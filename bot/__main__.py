@@ -1,4 +1,4 @@
-"""Command line: ``firebreak [run|check|playground|postmortem|stats]``."""
+"""Command line: ``firebreak [run|check|init|playground|postmortem|stats|simulate]``."""
 
 from __future__ import annotations
 
@@ -138,6 +138,18 @@ def _stats(settings: Settings, args: argparse.Namespace) -> int:
         database.close()
 
 
+def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    """A runbook dry run: no Slack, no database."""
+    from bot.simulate_cli import OptionError, run
+
+    try:
+        print(run(args, settings))
+    except OptionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def prog() -> str:
     """The command as the user typed it, for usage strings."""
     return "firebreak" if Path(sys.argv[0]).name == "firebreak" else "python -m bot"
@@ -160,7 +172,35 @@ def parser() -> argparse.ArgumentParser:
     post.add_argument("incident", help="the incident: INC-3 or 3")
     stats = sub.add_parser("stats", help="incident metrics per severity, drills excluded")
     stats.add_argument("--days", type=int, default=30, help="look back this many days (default 30)")
+    simulate_parser(sub)
     return main
+
+
+def simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sim = sub.add_parser(
+        "simulate",
+        help="dry-run a severity's runbook: what the bot would post, and when, on a simulated clock",
+        description="Declare a simulated incident of SEVERITY at 2026-01-05 09:00 in the runbooks' timezone "
+        "and print every status and stakeholder update, nudge, escalation, page and reminder the bot "
+        "would send, from the real deadline ledger and templates. No Slack, no database. D is a time "
+        "from the declaration: 90s, 15m, 2h, 5d, 1h30m.",
+    )
+    add = sim.add_argument
+    add("severity", help="p0..p3, or an alias (critical, sev0, ...)")
+    add("--for", dest="length", default="3h", metavar="D", help="how long to simulate (default 3h)")
+    add("--updates-every", metavar="D", help="a person posts a status update every D, until resolved")
+    add("--update-at", action="append", default=[], metavar="D", help="a status update at D (repeatable)")
+    add("--take-ic-at", metavar="D", help="someone takes the Incident Commander role at D")
+    add("--mitigate-at", metavar="D", help="the impact is mitigated at D")
+    add("--resolve-at", metavar="D", help="the incident is resolved at D")
+    add(
+        "--ack-escalations",
+        action="store_true",
+        help="each escalation is acknowledged 1 minute after it fires",
+    )
+    add("--followup-due", metavar="D", help="a follow-up owned by the declarer, due on the day of D")
+    add("--full", action="store_true", help="print each message's whole text under its line")
+    add("--format", default="text", metavar="text|json", help="text lines (default) or a JSON list of events")
 
 
 def wants_playground(settings: Settings) -> bool:
@@ -174,8 +214,31 @@ def wants_playground(settings: Settings) -> bool:
     )
 
 
+TIMES = (
+    "--for",
+    "--updates-every",
+    "--update-at",
+    "--take-ic-at",
+    "--mitigate-at",
+    "--resolve-at",
+    "--followup-due",
+)
+
+
+def negatives_glued(argv: list[str]) -> list[str]:
+    """``--for -5m`` as ``--for=-5m``: argparse would take ``-5m`` for an option and say only that
+    ``--for`` lacks its value; glued, the simulation names what is wrong with it."""
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1] in TIMES and re.match(r"^-\d", token):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parser().parse_args(negatives_glued(sys.argv[1:] if argv is None else argv))
     command = args.command or "run"
     try:
         if command == "init":
@@ -192,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
             return _postmortem(settings, args)
         if command == "stats":
             return _stats(settings, args)
+        if command == "simulate":
+            return _simulate(settings, args)
         if command == "playground" or (command == "run" and wants_playground(settings)):
             return _playground(settings, args)
         return _run(settings)

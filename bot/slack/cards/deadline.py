@@ -1,32 +1,23 @@
 """Block Kit for the deadline messages: status and stakeholder updates, nudges, escalations,
-reminders. Words come from the templates (:mod:`bot.templates`); this module adds structure
-(buttons) and addresses each message, as outbox entries the outbox posts one by one.
+reminders. Words come from the templates, through :mod:`bot.deadline_words` (which
+``firebreak simulate`` shares); this module adds structure (buttons) and addresses each message,
+as outbox entries the outbox posts one by one.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from bot.deadline_words import Context, DeadlineWords
 from bot.domain.durations import format_duration
 from bot.domain.followups import FollowUp
 from bot.domain.ledger import Firing
 from bot.domain.models import OutboxEntry, Snapshot
 from bot.domain.runbook import Runbook
-from bot.domain.text import escape, truncate
+from bot.domain.text import truncate
 from bot.slack import ids
 from bot.slack.cards.kit import Block, button, context, section
 from bot.templates import Renderer
-
-CONDITIONS = {
-    "ic_assigned": "someone takes the Incident Commander role",
-    "acknowledged": "an escalation is acknowledged",
-    "triaged": "the Triage items are ticked or the impact is mitigated",
-    "started": "someone ticks an item, posts an update or mitigates",
-    "mitigated": "the impact is mitigated (`/incident mitigated`)",
-    "resolved": "the incident is resolved",
-}
-
 
 SNOOZE_PREFIX = "update:"  # a Snooze button's value: "update:<deadline id of the pending update>"
 
@@ -41,14 +32,6 @@ def read_snooze_value(value: str) -> int | None:
     return int(rest) if value.startswith(SNOOZE_PREFIX) and rest.isdigit() else None
 
 
-def condition_words(condition: str, runbook: Runbook) -> str:
-    if condition.startswith("item:"):
-        key = condition[5:]
-        text = next((i.text for p in runbook.phases for i in p.items if i.key == key), key)
-        return f"“{text}” is ticked"
-    return CONDITIONS.get(condition, condition)
-
-
 def fallback(text: str) -> str:
     """The notification text: the message's first line, without bold markers."""
     first = next((line for line in text.splitlines() if line.strip()), text)
@@ -59,6 +42,7 @@ class DeadlineCards:
     def __init__(self, runbook: Runbook, renderer: Renderer) -> None:
         self.runbook = runbook
         self.renderer = renderer
+        self.words = DeadlineWords(runbook, renderer)
 
     def entries(
         self,
@@ -75,29 +59,24 @@ class DeadlineCards:
         channel-contact posts can go; everything else is empty, and the caller leaves the row
         pending to fire once the channel exists."""
         row, inc = fire.row, snap.incident
-        ctx = self.renderer.incident(snap, now, next_due)
-        ctx.update(self.renderer.lateness(fire.late, fire.late_by, row.due_at, fire.missed))
+        ctx = self.words.context(fire, snap, next_due, now)
         if row.kind == "escalation" and fire.rule is not None:
             return self._escalation(fire, snap, ctx, people)
         if inc.channel_id is None:
             return []
         if row.kind in ("update", "final"):
-            ctx["final"] = row.kind == "final"
-            out = [
-                self._entry("incident", inc.channel_id, self.renderer.render("status_update.md.j2", **ctx))
-            ]
+            final = row.kind == "final"
+            out = [self._entry("incident", inc.channel_id, self.words.status_update(ctx, final))]
             if inc.announcement_channel:
-                text = self.renderer.render("stakeholder_update.md.j2", **ctx)
+                text = self.words.stakeholder_update(ctx, final)
                 out.append(self._entry("stakeholders", inc.announcement_channel, text))
             return out
         if row.kind == "nudge":
-            ctx["next_due"] = self.renderer.time(update_due)
-            ctx["snooze"] = [format_duration(d) for d in self.runbook.settings.snooze_options]
-            text = self.renderer.render("nudge.md.j2", **ctx)
+            text = self.words.nudge(ctx, update_due)
             update_id = fire.update.id if fire.update else None
             return [self._entry("incident", inc.channel_id, text, self._nudge_buttons(inc.id, update_id))]
         if row.kind == "item":
-            return [self._item(snap, ctx, row.key)]
+            return [self._entry("incident", inc.channel_id, self.words.item(snap, ctx, row.key))]
         if row.kind == "postmortem":
             return self._postmortem(snap, ctx, row.due_at)
         if row.kind == "followup" and fire.followup is not None:
@@ -121,86 +100,42 @@ class DeadlineCards:
             )
         return {"type": "actions", "block_id": f"nudge-{incident_id}", "elements": elements}
 
-    def _item(self, snap: Snapshot, ctx: dict[str, Any], key: str) -> OutboxEntry:
-        item = next(i for i in snap.items if i.key == key)
-        role = item.owner or "incident_commander"
-        holder = snap.roles.get(role)
-        ctx.update(item=item.text, owner_role=self.runbook.role_name(role),
-                   owner=f"<@{holder.user_id}>" if holder else None)  # fmt: skip
-        ctx["item"] = escape(ctx["item"])
-        assert snap.incident.channel_id is not None
-        return self._entry(
-            "incident", snap.incident.channel_id, self.renderer.render("item_overdue.md.j2", **ctx)
-        )
-
-    def _escalation(
-        self, fire: Firing, snap: Snapshot, ctx: dict[str, Any], people: list[str]
-    ) -> list[OutboxEntry]:
-        inc, rule, channel_id = snap.incident, fire.rule, snap.incident.channel_id
-        assert rule is not None
+    def _escalation(self, fire: Firing, snap: Snapshot, ctx: Context, people: list[str]) -> list[OutboxEntry]:
+        inc, channel_id = snap.incident, snap.incident.channel_id
         contacts = [self.runbook.contacts.get(name) for name in fire.contacts]
         channels = [] if inc.drill else [c.channel for c in contacts if c and c.channel]
-        default = f"Escalation “{rule.key}” is due."
-        ctx.update(
-            message=escape(rule.message or default),
-            rule=rule.key,
-            rung=fire.row.rung + 1,
-            climbed=fire.row.rung > 0,
-            mentions=" ".join(f"<@{u}>" for u in people),
-            reaches=list(fire.contacts),
-            condition=condition_words(rule.unless, self.runbook),
-        )
+        ctx = self.words.escalation_context(fire, ctx, " ".join(f"<@{u}>" for u in people))
         ack = self._ack_button(fire.row.id)
         out = []
         if channel_id is not None:  # no channel yet: the people and contact channels still hear
-            text = self.renderer.render("escalation.md.j2", audience="incident", **ctx)
-            out.append(self._entry("incident", channel_id, text, ack))
+            out.append(self._entry("incident", channel_id, self.words.escalation(ctx, "incident"), ack))
         for user in people:
-            text = self.renderer.render("escalation.md.j2", audience="dm", **ctx)
-            out.append(self._entry(f"dm:{user}", user, text, ack))
+            out.append(self._entry(f"dm:{user}", user, self.words.escalation(ctx, "dm"), ack))
         for channel in dict.fromkeys(c for c in channels if c):
-            text = self.renderer.render("escalation.md.j2", audience="channel", **ctx)
-            out.append(self._entry(f"channel:{channel}", channel, text, ack))
+            out.append(self._entry(f"channel:{channel}", channel, self.words.escalation(ctx, "channel"), ack))
         return out
 
-    def _postmortem(self, snap: Snapshot, ctx: dict[str, Any], due_at: datetime) -> list[OutboxEntry]:
+    def _postmortem(self, snap: Snapshot, ctx: Context, due_at: datetime) -> list[OutboxEntry]:
         """Postmortem due: the incident channel, and a DM to the Incident Commander (not in a drill)."""
         inc, ic = snap.incident, snap.commander
         assert inc.channel_id is not None
-        within = self.runbook.severities[inc.severity].postmortem_within
-        ctx.update(resolved_on=self.renderer.stamp(inc.resolved_at), postmortem_due=self.renderer.stamp(due_at),
-                   within=format_duration(within) if within else "")  # fmt: skip
-        render = self.renderer.render
-        out = [
-            self._entry(
-                "incident", inc.channel_id, render("postmortem_due.md.j2", audience="incident", **ctx)
-            )
-        ]
+        ctx = self.words.postmortem_context(snap, ctx, due_at)
+        out = [self._entry("incident", inc.channel_id, self.words.postmortem(ctx, "incident"))]
         if ic and not inc.drill:
-            out.append(self._entry(f"dm:{ic}", ic, render("postmortem_due.md.j2", audience="dm", **ctx)))
+            out.append(self._entry(f"dm:{ic}", ic, self.words.postmortem(ctx, "dm")))
         return out
 
-    def _followup(self, followup: FollowUp, snap: Snapshot, ctx: dict[str, Any]) -> list[OutboxEntry]:
+    def _followup(self, followup: FollowUp, snap: Snapshot, ctx: Context) -> list[OutboxEntry]:
         """Follow-up overdue: a DM to its owner (not in a drill), and a line in the incident channel."""
         inc, owner = snap.incident, followup.owner
         assert inc.channel_id is not None and owner is not None
-        ctx.update(followup=followup.text, followup_id=followup.id, owner=f"<@{owner}>",
-                   due_date=followup.due.isoformat() if followup.due else "")  # fmt: skip
+        ctx = self.words.followup_context(followup, ctx)
         done = {"type": "actions", "block_id": f"followup-{followup.id}",
                 "elements": [button("Done", f"{ids.FOLLOWUP_DONE}{followup.id}", str(followup.id), "primary")]}  # fmt: skip
-        render = self.renderer.render
         out = []
         if not inc.drill:
-            out.append(
-                self._entry(
-                    f"dm:{owner}", owner, render("followup_overdue.md.j2", audience="dm", **ctx), done
-                )
-            )
-        out.append(
-            self._entry(
-                "incident", inc.channel_id, render("followup_overdue.md.j2", audience="incident", **ctx), done
-            )
-        )
+            out.append(self._entry(f"dm:{owner}", owner, self.words.followup(ctx, "dm"), done))
+        out.append(self._entry("incident", inc.channel_id, self.words.followup(ctx, "incident"), done))
         return out
 
     @staticmethod
