@@ -86,8 +86,9 @@ class DeadlineWords:
             **ctx,
             "message": escape(rule.message or f"Escalation “{rule.key}” is due."),
             "rule": rule.key,
-            "rung": fire.row.rung + 1,
-            "climbed": fire.row.rung > 0,
+            "rung": min(fire.row.rung, len(rule.rungs) - 1) + 1,  # the last rung repeats as itself
+            "repeat": max(0, fire.row.rung - len(rule.rungs) + 1),
+            "climbed": 0 < fire.row.rung < len(rule.rungs),
             "mentions": mentions,
             "reaches": list(fire.contacts),
             "condition": condition_words(rule.unless, self.runbook),
