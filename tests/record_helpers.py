@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.fakeslack import DeliveryResult, payloads
+from bot.fakeslack import DeliveryResult
 from tests.harness import Rig
 
 
@@ -32,20 +32,8 @@ def captures(rig: Rig, incident_id: int, ts: str) -> int:
 
 
 def click_ephemeral(rig: Rig, user: str, shown: dict[str, Any], action_id: str) -> DeliveryResult:
-    """A person clicks a button of an ephemeral message (the fake's ``click`` knows channel
-    messages only): the block_actions payload Slack sends, with ``is_ephemeral`` set."""
-    fake = rig.fake
-    uid = rig.ids[user]
-    with fake.ws.cond:
-        block, el = payloads.find_action(shown.get("blocks") or [], action_id, None, None)
-        act = payloads.action(fake.ws, block, el, None)
-        trigger, url = fake._trigger_and_url(uid, shown["channel"], None)
-        container = {"type": "message", "message_ts": shown["ts"], "channel_id": shown["channel"],
-                     "is_ephemeral": True}  # fmt: skip
-        ch = fake.ws.find_channel(shown["channel"], visible=False)
-        payload = payloads.block_actions(
-            fake.ws, uid, container, act, trigger, channel={"id": ch.id, "name": ch.name}, response_url=url
-        )
-    result = fake._deliver("interactive", payload, accepts_response=False)
+    """A person clicks a button of an ephemeral message: the fake sends the block_actions payload
+    Slack sends, with ``is_ephemeral`` set and no ``message``."""
+    result = rig.fake.click_ephemeral(rig.ids[user], shown["channel"], shown["ts"], action_id)
     rig.settle()
     return result

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import web_chat, web_views  # noqa: F401 - registers their handlers
+from . import system, web_chat, web_views  # noqa: F401 - registers their handlers
 from .api_ref import JSON_ARGS, ApiRef, check_args
 from .faults import Faults, RateLimiter
 from .state import RESPONSE_URL_TTL, RESPONSE_URL_USES, Call, SlackError, Workspace
@@ -121,10 +121,12 @@ class WebApi:
                 return self._ratelimited(method, args, retry_after)
         ctx = ApiContext(self.ctx.http_base, kind, self.ctx.open_socket)
         with self.ws.cond:
+            before = system.before_call(self.ws, method, args)
             try:
                 result = handler(self.ws, args, ctx)
             except SlackError as e:
                 return self._fail(method, args, e.code, e.violation)
+            system.after_call(self.ws, method, result, before)
             self._record(method, args, True, None)
             return Reply.json(json.loads(json.dumps(result)))
 
@@ -156,12 +158,34 @@ class WebApi:
                 ws.violation(f"response_url {rid}: body is not JSON")
                 return Reply(400, b"invalid_payload")
             try:
-                apply_message_response(ws, ru.user_id, ru.channel_id, ru.message_ts, data)
+                on_ephemeral = ru.ephemeral and ru.message_ts is not None
+                if not (on_ephemeral and apply_to_ephemeral(ws, ru.user_id, str(ru.message_ts), data)):
+                    apply_message_response(ws, ru.user_id, ru.channel_id, ru.message_ts, data)
             except SlackError as e:
                 ws.violation(f"response_url {rid}: {e.violation or e.code}")
                 return Reply(400, e.code.encode())
             ws.changed()
         return Reply.json({"ok": True})
+
+
+def apply_to_ephemeral(ws: Workspace, user_id: str, message_ts: str, data: dict[str, Any]) -> bool:
+    """replace_original or delete_original on a response_url from an ephemeral message's button
+    acts on that ephemeral message (only its viewer sees it); False for any other response."""
+    if not (data.get("replace_original") or data.get("delete_original")):
+        return False
+    shown = next((e for e in ws.ephemerals if e["ts"] == message_ts and e["user"] == user_id), None)
+    if shown is None:
+        return False
+    if data.get("delete_original"):
+        ws.ephemerals.remove(shown)
+        return True
+    data = parse_json_args(data)
+    blocks = message_blocks(data)
+    text = str(data.get("text") or "")
+    if not text and blocks is None:
+        raise SlackError("no_text", "message response without text or blocks")
+    shown.update(text=text, blocks=blocks)
+    return True
 
 
 def apply_message_response(

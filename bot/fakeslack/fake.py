@@ -9,17 +9,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .actions import UserActions
 from .api_ref import ApiRef
 from .delivery import SocketMode
 from .dispatch import APP_TOKEN, BOT_TOKEN, WebApi
 from .faults import FaultKind, Faults, RateLimiter
+from .members import MemberActions
 from .server import HttpServer
 from .state import Call, Workspace
 from .web_views import file_json
 
 
-class FakeSlack(UserActions):
+class FakeSlack(MemberActions):
     """A fake Slack workspace on 127.0.0.1; start() it, point SLACK_API_URL at api_url."""
 
     bot_token = BOT_TOKEN
@@ -34,8 +34,10 @@ class FakeSlack(UserActions):
         post_burst: int = 5,
         host: str = "127.0.0.1",
         port: int = 0,
+        system_messages: bool = False,
     ) -> None:
         self.ws = Workspace(clock)
+        self.ws.system_messages = system_messages  # Slack's grey "joined", "set the topic" lines
         self.signing_secret = signing_secret
         self.request_url: str | None = None
         self._ref = ApiRef(api_ref_dir)

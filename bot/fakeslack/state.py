@@ -53,6 +53,7 @@ class ResponseUrl:
     channel_id: str
     message_ts: str | None = None
     uses: int = 0
+    ephemeral: bool = False  # from a button on an ephemeral message: replace/delete act on it
 
 
 @dataclass
@@ -101,6 +102,7 @@ class Workspace:
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.rate_limited: dict[str, int] = {}
+        self.system_messages = False  # Slack's "joined", "set the topic", "pinned" lines (system.py)
         self.bot_user_id = self.add_user("firebreak", "Firebreak", is_bot=True)
 
     # -- bookkeeping -------------------------------------------------------------
@@ -306,9 +308,13 @@ class Workspace:
         trig.used = True
         return trig
 
-    def new_response_url(self, user_id: str, channel_id: str, message_ts: str | None = None) -> str:
+    def new_response_url(
+        self, user_id: str, channel_id: str, message_ts: str | None = None, ephemeral: bool = False
+    ) -> str:
         rid = secrets.token_hex(12)
-        self.response_urls[rid] = ResponseUrl(self.clock(), user_id, channel_id, message_ts)
+        self.response_urls[rid] = ResponseUrl(
+            self.clock(), user_id, channel_id, message_ts, ephemeral=ephemeral
+        )
         return rid
 
     def snapshot(self, value: Any) -> Any:

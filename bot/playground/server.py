@@ -11,11 +11,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from .world import PlaygroundError, World
 
 log = logging.getLogger(__name__)
+# A tab closed or reloaded while its request was open (the long poll always is): nothing to tell.
+GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 WAIT_SECONDS = 25.0
 MAX_BODY = 256 * 1024
@@ -24,6 +26,9 @@ STATIC = {
     "/index.html": ("index.html", "text/html; charset=utf-8"),
     "/app.css": ("app.css", "text/css; charset=utf-8"),
     "/blocks.js": ("blocks.js", "text/javascript; charset=utf-8"),
+    "/markdown.js": ("markdown.js", "text/javascript; charset=utf-8"),
+    "/slackish.js": ("slackish.js", "text/javascript; charset=utf-8"),
+    "/slackish.css": ("slackish.css", "text/css; charset=utf-8"),
     "/outside.js": ("outside.js", "text/javascript; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
 }
@@ -73,12 +78,43 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, action: Any) -> None:
         try:
-            self._json(action())
+            data, status = action(), 200
         except PlaygroundError as e:
-            self._json({"ok": False, "error": str(e)}, 400)
+            data, status = {"ok": False, "error": str(e)}, 400
+        except GONE:
+            raise
         except Exception as e:
             log.exception("playground request failed")
-            self._json({"ok": False, "error": f"internal error: {e}"}, 500)
+            data, status = {"ok": False, "error": f"internal error: {e}"}, 500
+        self._json(data, status)
+
+    def handle_one_request(self) -> None:
+        """One request; a browser that went away meanwhile ends the connection quietly."""
+        try:
+            super().handle_one_request()
+        except GONE:
+            self.close_connection = True
+
+    def finish(self) -> None:
+        with contextlib.suppress(*GONE):
+            super().finish()
+
+    def _download(self, user: str, file_id: str) -> None:
+        """A file's bytes, as an attachment with its name (the file card's Download)."""
+        try:
+            f = self.server.world.file(user, file_id)
+        except PlaygroundError as e:
+            self._json({"ok": False, "error": str(e)}, 404)
+            return
+        body = bytes(f["content"] or b"")
+        self.send_response(200)
+        self.send_header("Content-Type", content_type(str(f["name"])))
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Disposition", disposition(str(f["name"]) or file_id))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        self.wfile.write(body)
 
     # -- routes -------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -96,6 +132,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._handle(lambda: {"version": world.wait(since, timeout)})
         elif url.path == "/api/outside":
             self._handle(world.outside_state)
+        elif url.path == "/api/file":
+            self._handle(lambda: shown_file(world.file(query.get("user", ""), query.get("id", ""))))
+        elif url.path == "/api/file/download":
+            self._download(query.get("user", ""), query.get("id", ""))
         elif url.path == "/api/users":
             self._handle(lambda: {"users": world.people(), "default": world.default_user()})
         elif url.path == "/healthz":
@@ -119,8 +159,11 @@ class _Handler(BaseHTTPRequestHandler):
                     _s(b, "action_id"),
                     _opt(b, "value"),
                     _opt(b, "block_id"),
+                    ephemeral=b.get("ephemeral") is True,
                 )
             ),
+            "/api/react": lambda b: world.react(_s(b, "user"), _s(b, "channel"), _s(b, "ts"), _s(b, "name")),
+            "/api/pin": lambda b: world.pin(_s(b, "user"), _s(b, "channel"), _s(b, "ts")),
             "/api/submit": lambda b: world.submit(_s(b, "user"), _s(b, "view_id"), _values(b)),
             "/api/close": lambda b: world.close(_s(b, "user"), _s(b, "view_id")),
             "/api/open_home": lambda b: world.open_home(_s(b, "user")),
@@ -150,7 +193,7 @@ class PlaygroundServer(ThreadingHTTPServer):
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A tab closed or reloaded mid-answer is not an error worth a traceback."""
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+        if isinstance(sys.exc_info()[1], GONE):
             return
         super().handle_error(request, client_address)  # type: ignore[arg-type]
 
@@ -171,6 +214,30 @@ class PlaygroundServer(ThreadingHTTPServer):
         self.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def shown_file(f: dict[str, Any]) -> dict[str, Any]:
+    """A file for the viewer: its name, title and size, and its text (UTF-8, bad bytes replaced)."""
+    content = bytes(f["content"] or b"")
+    return {
+        "ok": True,
+        "file": {k: f.get(k) for k in ("id", "name", "title", "size", "snippet_type", "user", "created")},
+        "text": content.decode("utf-8", "replace"),
+    }
+
+
+def content_type(name: str) -> str:
+    if name.lower().endswith((".md", ".markdown")):
+        return "text/markdown; charset=utf-8"
+    if name.lower().endswith(".txt"):
+        return "text/plain; charset=utf-8"
+    return "application/octet-stream"
+
+
+def disposition(name: str) -> str:
+    """``attachment`` with the file's name: an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\/' else "_" for c in name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _s(body: dict[str, Any], key: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from bot.runtime.bot import Bot
 
 from .compose import encode
 from .outside import OutsideWorld, outside_settings
+from .unread import ReadMarks
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ GROUPS = {
     "product-managers": ["dev"],
 }
 COMMANDS = ("/incident",)
+REACTION = re.compile(r"[a-z0-9_+'-]{1,60}")
 
 
 class PlaygroundError(Exception):
@@ -89,7 +92,8 @@ class World:
 
     def __init__(self, settings: Settings, clock: Clock | None = None, post_burst: int = 30) -> None:
         self._tmp = Path(tempfile.mkdtemp(prefix="firebreak-playground-"))
-        self.fake = FakeSlack(rate_limits=True, post_burst=post_burst).start()
+        self.fake = FakeSlack(rate_limits=True, post_burst=post_burst, system_messages=True).start()
+        self.reads = ReadMarks()
         self.outside = OutsideWorld(changed=self.fake.ws.changed)
         self.bot: Bot | None = None
         try:
@@ -153,6 +157,12 @@ class World:
         )
         with self.fake.ws.cond:
             groups = {gid: str(g["handle"]) for gid, g in self.fake.ws.usergroups.items()}
+            mine = [gid for gid, g in self.fake.ws.usergroups.items() if user in g["users"]]
+        looking = im["id"] if channel == "home" and im is not None else channel
+        if looking != "home":
+            self.reads.look(user, looking, self.fake.messages(looking))
+        for entry in sidebar:
+            entry.update(self.reads.counts(user, entry["id"], self.fake.messages(entry["id"]), mine, False))
         out: dict[str, Any] = {
             "version": version,
             "me": user,
@@ -166,6 +176,8 @@ class World:
             "views": self.fake.views_for(user),
             "home": self.fake.home_view(user),
             "has_dm": im is not None,
+            "dm": self.reads.counts(user, im["id"], self.fake.messages(im["id"]), mine, True) if im else None,
+            "not_in": names[wanted] if wanted in names and wanted not in visible else None,
             "outside": self.outside_state(),
         }
         if channel == "home":
@@ -235,12 +247,38 @@ class World:
             return str(self.fake.ws.post(ch, user, text)["ts"])
 
     def click(
-        self, user: str, channel: str, ts: str, action_id: str, value: str | None, block_id: str | None
+        self,
+        user: str,
+        channel: str,
+        ts: str,
+        action_id: str,
+        value: str | None,
+        block_id: str | None,
+        ephemeral: bool = False,
     ) -> dict[str, Any]:
         user, channel = self._person(user), self._channel(user, channel)
-        return _result(
-            self._guard(lambda: self.fake.click(user, channel, ts, action_id, value=value, block_id=block_id))
-        )
+        press = self.fake.click_ephemeral if ephemeral else self.fake.click
+        return _result(self._guard(lambda: press(user, channel, ts, action_id, value, block_id)))
+
+    def react(self, user: str, channel: str, ts: str, name: str) -> dict[str, Any]:
+        """The person adds a reaction to a message, or takes theirs back (reaction_added/removed)."""
+        user, channel = self._person(user), self._channel(user, channel)
+        if not REACTION.fullmatch(name.strip(":")):
+            raise PlaygroundError(f"{name[:40]!r} is not an emoji name")
+        return {"ok": True, "added": self._guard(lambda: self.fake.toggle_reaction(user, channel, ts, name))}
+
+    def pin(self, user: str, channel: str, ts: str) -> dict[str, Any]:
+        """The person pins a message, or unpins it (pin_added/pin_removed)."""
+        user, channel = self._person(user), self._channel(user, channel)
+        return {"ok": True, "pinned": self._guard(lambda: self.fake.toggle_pin(user, channel, ts))}
+
+    def file(self, user: str, file_id: str) -> dict[str, Any]:
+        """A file shared to a conversation the person is in, with its bytes."""
+        user = self._person(user)
+        for f in self.fake.files():
+            if f["id"] == file_id and any(user in self.fake.channel(c)["members"] for c in f["channels"]):
+                return f
+        raise PlaygroundError(f"no file {file_id[:40]!r} in a conversation you are in")
 
     def click_view(self, user: str, view_id: str, action_id: str, value: str | None) -> dict[str, Any]:
         user = self._person(user)

@@ -2,8 +2,9 @@
  *
  * State comes from GET /api/state (with the fake outside services', for the Outside world
  * panel); GET /api/wait long-polls for changes; actions are POSTed to /api/command,
- * /api/click, /api/submit and /api/close, signal values to /api/signals. No framework, no
- * build step.
+ * /api/click, /api/submit, /api/close, /api/react and /api/pin, signal values to /api/signals;
+ * files are read from /api/file. No framework, no build step. Slack's extras (files,
+ * reactions, system lines, sidebar markers) are drawn by slackish.js.
  */
 "use strict";
 
@@ -41,6 +42,8 @@ async function refresh() {
   page.lastJson = json;
   page.state = state;
   page.user = state.me;
+  if (state.not_in && state.not_in !== page.notInShown) notInNotice(state.not_in);
+  page.notInShown = state.not_in;
   page.channel = state.channel ? state.channel.id : page.channel;
   localStorage.setItem("firebreak.user", page.user);
   localStorage.setItem("firebreak.channel", page.channel);
@@ -123,24 +126,18 @@ function renderSwitcher(s) {
   $("me-avatar").replaceChildren(avatar(s.me, userName(s.me)));
 }
 
-function sidebarItem(id, label, prefix, active) {
-  const item = el("a", "sidebar-item" + (active ? " active" : ""));
-  item.href = "#";
-  item.dataset.channel = id;
-  item.dataset.channelName = label;
-  item.appendChild(el("span", "prefix", prefix));
-  item.appendChild(el("span", "name", label));
-  return item;
-}
-
 function renderSidebar(s) {
   const list = $("channel-list");
   list.replaceChildren();
   for (const c of s.sidebar) {
-    list.appendChild(sidebarItem(c.id, c.name, c.is_private ? "🔒" : "#", s.channel && c.id === s.channel.id));
+    const active = Boolean(s.channel && c.id === s.channel.id);
+    list.appendChild(Slackish.sidebarItem({ ...c, prefix: c.is_private ? "🔒" : "#", active }));
   }
-  const apps = $("app-list");
-  apps.replaceChildren(sidebarItem("home", "Firebreak", "⚡", s.channel && s.channel.id === "home"));
+  const dm = s.dm || {};
+  const home = { id: "home", name: "Firebreak", prefix: "⚡", active: Boolean(s.channel && s.channel.id === "home"), ...dm };
+  $("app-list").replaceChildren(Slackish.sidebarItem(home));
+  const pinged = s.sidebar.some((c) => c.mentions) || Boolean(dm.mentions);
+  $("sidebar-toggle").classList.toggle("has-mentions", pinged);
 }
 
 function renderHeader(s) {
@@ -171,6 +168,7 @@ function time(ts) {
 
 function messageNode(m, channelId, opts = {}) {
   const isBot = Boolean(m.bot_id) || (page.state.users.find((u) => u.id === m.user) || {}).is_bot;
+  if (Slackish.isSystem(m)) return Slackish.systemLine(m, ctxFor(), isBot ? "Firebreak" : userName(m.user), time(m.ts));
   const node = el("div", "message" + (opts.ephemeral ? " ephemeral" : ""));
   node.dataset.ts = m.ts;
   node.appendChild(avatar(isBot ? "bot" : m.user, isBot ? "⚡" : userName(m.user)));
@@ -183,13 +181,17 @@ function messageNode(m, channelId, opts = {}) {
   body.appendChild(meta);
   if (opts.ephemeral) body.appendChild(el("div", "only-you", "Only visible to you"));
   const onAction = (element, block, value) => {
-    if (opts.ephemeral) return notice("Buttons on ephemeral messages are not supported in the playground.");
-    act("/api/click", { channel: channelId, ts: m.ts, action_id: element.action_id, value, block_id: block.block_id || null });
+    if (opts.notice) return;
+    const ephemeral = Boolean(opts.ephemeral);
+    act("/api/click", { channel: channelId, ts: m.ts, action_id: element.action_id, value, block_id: block.block_id || null, ephemeral });
   };
   const content = m.blocks && m.blocks.length ? Blocks.render(m.blocks, ctxFor({ onAction })) : Blocks.mrkdwn(m.text, ctxFor());
   body.appendChild(content);
+  if (m.files && m.files.length) body.appendChild(Slackish.fileCards(m.files, page.state.me, (f) => Slackish.openFile(f, page.state.me, notice)));
   if (m.edited) body.appendChild(el("span", "edited", "(edited)"));
-  for (const r of m.reactions || []) body.appendChild(el("span", "reaction", `${Blocks.emojify(":" + r.name + ":")} ${r.count}`));
+  const react = (name) => act("/api/react", { channel: channelId, ts: m.ts, name });
+  if (m.reactions && m.reactions.length) body.appendChild(Slackish.reactions(m, ctxFor(), react));
+  if (!opts.ephemeral && channelId) node.appendChild(Slackish.messageActions(opts.pinned, react, () => act("/api/pin", { channel: channelId, ts: m.ts })));
   if (m.replies && m.replies.length) {
     const thread = el("div", "thread");
     thread.appendChild(el("div", "thread-count", `${m.replies.length} repl${m.replies.length === 1 ? "y" : "ies"}`));
@@ -216,7 +218,7 @@ function renderMessages(s) {
   const items = [
     ...s.messages.map((m) => ({ ts: m.ts, node: () => messageNode(m, s.channel.dm || s.channel.id, { pinned: pinned.has(m.ts) }) })),
     ...s.ephemerals.map((e) => ({ ts: e.ts, node: () => messageNode({ ...e, bot_id: "B" }, s.channel.id, { ephemeral: true }) })),
-    ...page.notices.map((n) => ({ ts: n.ts, node: () => messageNode({ text: ":warning: " + n.text, ts: n.ts, bot_id: "B" }, "", { ephemeral: true }) })),
+    ...page.notices.map((n) => ({ ts: n.ts, node: () => messageNode({ text: ":warning: " + n.text, ts: n.ts, bot_id: "B" }, "", { ephemeral: true, notice: true }) })),
   ].sort((a, b) => parseFloat(a.ts) - parseFloat(b.ts));
   if (!items.length) pane.appendChild(el("p", "muted empty", "No messages yet."));
   for (const item of items) pane.appendChild(item.node());
@@ -314,7 +316,14 @@ async function submitModal(view, inputs) {
 }
 
 // -- events -------------------------------------------------------------------------------
+function notInNotice(name) {
+  notice(`You're not in #${name} — ask to be invited.`);
+}
+
 function goTo(channel) {
+  const s = page.state;
+  const known = !s || channel === "home" || channel === (s.channel && s.channel.id) || s.sidebar.some((c) => c.id === channel);
+  if (!known && s.names.channels[channel] !== undefined) return notInNotice(s.names.channels[channel]);
   page.channel = channel;
   page.notices = [];
   page.lastJson = "";
@@ -366,6 +375,7 @@ function wire() {
 }
 
 wire();
+Slackish.wireDrawer();
 refresh().then(poll, (e) => {
   setStatus("Cannot reach the playground: " + e.message);
   poll();
