@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .simclock import RATES
 from .world import PlaygroundError, World
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ STATIC = {
     "/app.css": ("app.css", "text/css; charset=utf-8"),
     "/blocks.js": ("blocks.js", "text/javascript; charset=utf-8"),
     "/outside.js": ("outside.js", "text/javascript; charset=utf-8"),
+    "/clock.js": ("clock.js", "text/javascript; charset=utf-8"),
+    "/clock.css": ("clock.css", "text/css; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
 }
 
@@ -72,13 +75,17 @@ class _Handler(BaseHTTPRequestHandler):
         return data
 
     def _handle(self, action: Any) -> None:
+        status = 200
         try:
-            self._json(action())
+            answer = action()
         except PlaygroundError as e:
-            self._json({"ok": False, "error": str(e)}, 400)
+            answer, status = {"ok": False, "error": str(e)}, 400
         except Exception as e:
             log.exception("playground request failed")
-            self._json({"ok": False, "error": f"internal error: {e}"}, 500)
+            answer, status = {"ok": False, "error": f"internal error: {e}"}, 500
+        # a tab closed while the answer was on its way (a long poll, a jump) is no failure:
+        # handle_error drops what writing to its socket raises
+        self._json(answer, status)
 
     # -- routes -------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -96,6 +103,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._handle(lambda: {"version": world.wait(since, timeout)})
         elif url.path == "/api/outside":
             self._handle(world.outside_state)
+        elif url.path == "/api/clock":
+            self._handle(lambda: {"ok": True, **world.clock_state()})
         elif url.path == "/api/users":
             self._handle(lambda: {"users": world.people(), "default": world.default_user()})
         elif url.path == "/healthz":
@@ -125,6 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/close": lambda b: world.close(_s(b, "user"), _s(b, "view_id")),
             "/api/open_home": lambda b: world.open_home(_s(b, "user")),
             "/api/signals": world.set_signals,
+            "/api/clock": lambda b: world.set_rate(_rate(b)),
+            "/api/clock/jump": lambda b: _jump(world, b),
         }
         route = routes.get(path)
         if route is None:
@@ -192,6 +203,21 @@ def _values(body: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     ):
         raise PlaygroundError("values must look like view.state.values: {block_id: {action_id: {...}}}")
     return values
+
+
+def _rate(body: dict[str, Any]) -> float:
+    """``{"rate": 1}`` or ``{"rate": 60}``, nothing else."""
+    rate = body.get("rate")
+    number = isinstance(rate, int | float) and not isinstance(rate, bool)
+    if set(body) != {"rate"} or not number or rate not in RATES:
+        raise PlaygroundError(f'expected {{"rate": {" or ".join(map(str, RATES))}}}')
+    return float(rate)
+
+
+def _jump(world: World, body: dict[str, Any]) -> dict[str, Any]:
+    if body:
+        raise PlaygroundError("a jump takes no fields: it goes to the next pending due time")
+    return world.jump()
 
 
 def _int(text: str | None, default: int) -> int:
