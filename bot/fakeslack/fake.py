@@ -35,8 +35,13 @@ class FakeSlack(MemberActions):
         host: str = "127.0.0.1",
         port: int = 0,
         system_messages: bool = False,
+        message_clock: Callable[[], float] | None = None,
     ) -> None:
-        self.ws = Workspace(clock)
+        """``clock`` is Slack's time (POSIX seconds): signatures, trigger and response_url
+        lifetimes, rate limits. ``message_clock`` (default: ``clock``) is the time messages, files
+        and events carry (their ``ts``): the playground's simulated time, which may run fast or
+        jump while signatures stay on the real time the bot checks them against."""
+        self.ws = Workspace(clock, message_clock)
         self.ws.system_messages = system_messages  # Slack's grey "joined", "set the topic" lines
         self.signing_secret = signing_secret
         self.request_url: str | None = None

@@ -79,8 +79,9 @@ class Channel:
 class Workspace:
     """All state behind one RLock; every mutation calls changed() to bump the version."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self.clock = clock
+    def __init__(self, clock: Callable[[], float], message_clock: Callable[[], float] | None = None) -> None:
+        self.clock = clock  # lifetimes and rate limits
+        self.message_clock = message_clock or clock  # what ts and dates say
         self.cond = threading.Condition(threading.RLock())
         self.version = 0
         self._ids = itertools.count(1)
@@ -123,13 +124,14 @@ class Workspace:
         return f"{prefix}{next(self._ids):08d}"
 
     def new_ts(self) -> str:
-        """A message ts from the clock, strictly increasing."""
-        us = max(int(self.clock() * 1_000_000), self._last_us + 1)
+        """A message ts from the message clock, strictly increasing."""
+        us = max(int(self.message_clock() * 1_000_000), self._last_us + 1)
         self._last_us = us
         return f"{us // 1_000_000}.{us % 1_000_000:06d}"
 
     def now(self) -> int:
-        return int(self.clock())
+        """The message clock's now, in whole seconds (dates on channels, files, events)."""
+        return int(self.message_clock())
 
     # -- users -------------------------------------------------------------------
     def add_user(self, name: str, real_name: str | None = None, tz: str = "UTC", is_bot: bool = False) -> str:

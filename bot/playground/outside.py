@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from pydantic import SecretStr
 
 from bot.domain.runbook import Runbook
-from bot.fakeservices import FakeServices, FakeStatuspage
+from bot.fakeservices import FakePagerDuty, FakeServices, FakeStatuspage
 from bot.fakeservices.prometheus import normalise
-from bot.fakeservices.wire import Reply, Request
+from bot.fakeservices.wire import Reply, Request, utcnow
 
 ROUTING_KEY = "playground-routing-key"
 PAGE_ID = "playground"
@@ -29,12 +30,14 @@ RANGES = {
 
 class OutsideWorld(FakeServices):
     """The fakes on one loopback port; every request they answer, and every signal value the page
-    sets, calls ``changed`` (the page's long poll wakes on it and redraws the Outside world panel)."""
+    sets, calls ``changed`` (the page's long poll wakes on it and redraws the Outside world panel).
+    PagerDuty and Statuspage stamp their times by ``clock`` (the playground's simulated one)."""
 
-    def __init__(self, changed: Callable[[], None]) -> None:
-        statuspage = FakeStatuspage(page_id=PAGE_ID)
+    def __init__(self, changed: Callable[[], None], clock: Callable[[], datetime] = utcnow) -> None:
+        statuspage = FakeStatuspage(page_id=PAGE_ID, clock=clock)
         statuspage.add_page(PAGE_ID, PAGE_NAME)  # the same page, named for the panel
-        super().__init__(host="127.0.0.1", port=0, statuspage=statuspage)
+        pagerduty = FakePagerDuty(clock=clock)
+        super().__init__(host="127.0.0.1", port=0, statuspage=statuspage, pagerduty=pagerduty)
         self._changed = changed
         self._signals: dict[str, dict[str, Any]] = {}  # signal name -> its queries and threshold
 

@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from .simclock import RATES
 from .world import PlaygroundError, World
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ STATIC = {
     "/slackish.js": ("slackish.js", "text/javascript; charset=utf-8"),
     "/slackish.css": ("slackish.css", "text/css; charset=utf-8"),
     "/outside.js": ("outside.js", "text/javascript; charset=utf-8"),
+    "/clock.js": ("clock.js", "text/javascript; charset=utf-8"),
+    "/clock.css": ("clock.css", "text/css; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
 }
 
@@ -77,6 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
         return data
 
     def _handle(self, action: Any) -> None:
+        status = 200
         try:
             data, status = action(), 200
         except PlaygroundError as e:
@@ -136,6 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._handle(lambda: shown_file(world.file(query.get("user", ""), query.get("id", ""))))
         elif url.path == "/api/file/download":
             self._download(query.get("user", ""), query.get("id", ""))
+        elif url.path == "/api/clock":
+            self._handle(lambda: {"ok": True, **world.clock_state()})
         elif url.path == "/api/users":
             self._handle(lambda: {"users": world.people(), "default": world.default_user()})
         elif url.path == "/healthz":
@@ -168,6 +174,8 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/close": lambda b: world.close(_s(b, "user"), _s(b, "view_id")),
             "/api/open_home": lambda b: world.open_home(_s(b, "user")),
             "/api/signals": world.set_signals,
+            "/api/clock": lambda b: world.set_rate(_rate(b)),
+            "/api/clock/jump": lambda b: _jump(world, b),
         }
         route = routes.get(path)
         if route is None:
@@ -259,6 +267,21 @@ def _values(body: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     ):
         raise PlaygroundError("values must look like view.state.values: {block_id: {action_id: {...}}}")
     return values
+
+
+def _rate(body: dict[str, Any]) -> float:
+    """``{"rate": 1}`` or ``{"rate": 60}``, nothing else."""
+    rate = body.get("rate")
+    number = isinstance(rate, int | float) and not isinstance(rate, bool)
+    if set(body) != {"rate"} or not number or rate not in RATES:
+        raise PlaygroundError(f'expected {{"rate": {" or ".join(map(str, RATES))}}}')
+    return float(rate)
+
+
+def _jump(world: World, body: dict[str, Any]) -> dict[str, Any]:
+    if body:
+        raise PlaygroundError("a jump takes no fields: it goes to the next pending due time")
+    return world.jump()
 
 
 def _int(text: str | None, default: int) -> int:

@@ -20,6 +20,7 @@ from bot.runtime.bot import Bot
 
 from .compose import encode
 from .outside import OutsideWorld, outside_settings
+from .simclock import ClockDriver, SimClock
 from .unread import ReadMarks
 
 log = logging.getLogger(__name__)
@@ -88,13 +89,26 @@ def playground_settings(
 
 class World:
     """A started fake Slack, the fake outside services, and the bot; every method is safe to call
-    from the web server's threads."""
+    from the web server's threads.
+
+    They share one clock: by default a :class:`SimClock` the page speeds up or jumps forward
+    (a :class:`ClockDriver` fires the bot's deadlines on it); a clock given by the caller (a
+    test's FakeClock) is moved by the caller alone."""
 
     def __init__(self, settings: Settings, clock: Clock | None = None, post_burst: int = 30) -> None:
         self._tmp = Path(tempfile.mkdtemp(prefix="firebreak-playground-"))
-        self.fake = FakeSlack(rate_limits=True, post_burst=post_burst, system_messages=True).start()
+        self.clock: Clock = clock if clock is not None else SimClock()
+        self.driver: ClockDriver | None = None
+        self.fake = FakeSlack(
+            rate_limits=True,
+            post_burst=post_burst,
+            system_messages=True,
+            message_clock=lambda: self.clock.now().timestamp(),
+        ).start()
         self.reads = ReadMarks()
-        self.outside = OutsideWorld(changed=self.fake.ws.changed)
+        if isinstance(self.clock, SimClock):
+            self.clock.on_change = self.fake.ws.changed
+        self.outside = OutsideWorld(changed=self.fake.ws.changed, clock=self.clock.now)
         self.bot: Bot | None = None
         try:
             self.outside.start()
@@ -102,16 +116,21 @@ class World:
             self.settings = playground_settings(
                 settings, self.fake, self.outside, self._tmp, self.seeded.incidents
             )
-            self.bot = Bot(self.settings, clock)
+            self.bot = Bot(self.settings, self.clock)
             self.outside.watch_signals(self.bot.services.runbook)  # healthy until the page says not
             server = self.bot.serve_http(host="127.0.0.1", port=0)
             self.fake.set_request_url(server.url + "/slack/events")
             self.bot.start_background_work()
+            if isinstance(self.clock, SimClock):
+                self.driver = ClockDriver(self.clock, self.bot).start()
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
+        if self.driver is not None:  # before the bot: it fires the bot's deadlines
+            self.driver.stop()
+            self.driver = None
         if self.bot is not None:
             self.bot.stop()
             self.bot = None
@@ -179,6 +198,7 @@ class World:
             "dm": self.reads.counts(user, im["id"], self.fake.messages(im["id"]), mine, True) if im else None,
             "not_in": names[wanted] if wanted in names and wanted not in visible else None,
             "outside": self.outside_state(),
+            "clock": self.clock_state(),
         }
         if channel == "home":
             out["channel"] = {"id": "home", "name": "Firebreak", "topic": "", "is_im": True, "members": 2}
@@ -194,6 +214,26 @@ class World:
         out["pins"] = [m for m in out["messages"] if m["ts"] in pins]
         out["ephemerals"] = self.fake.ephemerals(channel_id=channel, user_id=user)
         return out
+
+    def clock_state(self) -> dict[str, Any]:
+        """The simulated now (POSIX seconds) and its rate, and the next pending due time: the page's
+        header clock, and the countdowns it shows beside the bot's ``<!date^…>`` times."""
+        if self.driver is None:  # a caller's clock: shown, not controlled
+            return {"now": self.clock.now().timestamp(), "rate": None, "rates": [], "next": None}
+        return self.driver.state()
+
+    def set_rate(self, rate: float) -> dict[str, Any]:
+        """Run the simulated clock at ×1 or ×60."""
+        return {"ok": True, **self._guard(lambda: self._driver().set_rate(rate))}
+
+    def jump(self) -> dict[str, Any]:
+        """Move the clock to the next pending due time and fire what is due there."""
+        return {"ok": True, **self._guard(lambda: self._driver().jump())}
+
+    def _driver(self) -> ClockDriver:
+        if self.driver is None:
+            raise PlaygroundError("this playground's clock is moved by its owner, not the page")
+        return self.driver
 
     def _messages(self, channel: str) -> list[dict[str, Any]]:
         shown = []

@@ -36,7 +36,8 @@ async function refresh() {
   const q = new URLSearchParams({ user: page.user, channel: page.channel });
   const state = await api("/api/state?" + q);
   page.version = Math.max(page.version, state.version);
-  const { version, ...shown } = state;
+  const { version, clock, ...shown } = state; // the clock runs on in clock.js: no redraw for it
+  Clock.sync(clock);
   const json = JSON.stringify(shown);
   if (json === page.lastJson) return;
   page.lastJson = json;
@@ -80,7 +81,7 @@ async function act(path, body) {
 }
 
 function notice(text) {
-  page.notices.push({ text, ts: String(Date.now() / 1000) });
+  page.notices.push({ text, ts: String(Clock.now() / 1000) }); // among the messages, by the playground's time
   page.lastJson = "";
   render();
 }

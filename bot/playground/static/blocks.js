@@ -73,7 +73,7 @@ const Blocks = (() => {
       const id = target.slice("!subteam^".length);
       return el("span", "mention", label || "@" + (names.groups[id] || id));
     }
-    if (target.startsWith("!date^")) return el("span", "", label || target);
+    if (target.startsWith("!date^")) return dateNode(target, label);
     if (target.startsWith("!")) return el("span", "mention", "@" + (label || target.slice(1)));
     const href = safeHref(target);
     if (!href) return document.createTextNode(unescape("<" + inner + ">"));
@@ -82,6 +82,15 @@ const Blocks = (() => {
     link.target = "_blank";
     link.rel = "noopener noreferrer";
     return link;
+  }
+
+  // <!date^1796200145^{date_short_pretty} {time}|08:29 UTC>: the bot's fallback text, and the
+  // instant in data-at for the countdown clock.js shows beside it (by the simulated clock)
+  function dateNode(target, label) {
+    const node = el("span", "bk-date", label || target);
+    const at = Number(target.split("^")[1]);
+    if (Number.isFinite(at)) node.dataset.at = String(at);
+    return node;
   }
 
   function splitOnce(text, sep) {
