@@ -8,59 +8,31 @@ import os
 import shutil
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.config import Settings
 from bot.playground import Playground
+from tests.browser import REPO, chromium_page, running_playground
 from tests.waiting import wait_until
-
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 15_000
 
 pytestmark = pytest.mark.browser
 
 try:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None
+    pass
 
 
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
-    if sync_playwright is None:
-        pytest.skip("the playwright Python package is not installed (pip install playwright)")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.set_default_timeout(TIMEOUT_MS)
-        expect.set_options(timeout=TIMEOUT_MS)  # a loaded 2-core CI box needs more than 5 s
+    with chromium_page() as page:
         yield page
-        browser.close()
 
 
 @pytest.fixture
 def playground() -> Iterator[Playground]:
-    settings = Settings(_env_file=None, BOT_RUNBOOKS=str(REPO / "runbooks"))  # type: ignore[call-arg]
-    with Playground(settings, port=0) as pg:
-        yield pg
-        assert pg.world.bot is not None and pg.world.bot.services.worker.wait_idle(15)
-        assert pg.world.fake.violations == [], "the bot broke Slack's contract"
+    yield from running_playground()
 
 
 def test_declare_tick_and_see_the_pinned_card_change(playground: Playground, browser_page: Any) -> None:

@@ -9,40 +9,26 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
 from bot.playground import Playground
-from tests.test_playground_browser import CHROMIUM, CHROMIUM_ARGS, REPO, TIMEOUT_MS
+from tests.browser import REPO, chromium_page, running_playground
 
 pytestmark = pytest.mark.browser
 
 try:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 except ImportError:  # pragma: no cover - depends on the environment
-    sync_playwright = None
+    pass
 
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    if sync_playwright is None:
-        pytest.skip("the playwright Python package is not installed (pip install playwright)")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 1440, "height": 900})
-        tab.set_default_timeout(TIMEOUT_MS)
-        expect.set_options(timeout=TIMEOUT_MS)
+    with chromium_page() as tab:
         yield tab
-        browser.close()
 
 
 @pytest.fixture
 def playground() -> Iterator[Playground]:
-    settings = Settings(_env_file=None, BOT_RUNBOOKS=str(REPO / "runbooks"))  # type: ignore[call-arg]
-    with Playground(settings, port=0) as pg:
-        yield pg
-        assert pg.world.bot is not None and pg.world.bot.services.worker.wait_idle(15)
-        assert pg.world.fake.violations == [], "the bot broke Slack's contract"
+    yield from running_playground()
 
 
 def seconds(clock_text: str) -> int:

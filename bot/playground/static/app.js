@@ -34,7 +34,10 @@ async function api(path, body) {
 
 async function refresh() {
   const q = new URLSearchParams({ user: page.user, channel: page.channel });
+  const seq = (page.refreshes = (page.refreshes || 0) + 1);
   const state = await api("/api/state?" + q);
+  // a refresh asked for before a newer one (say, before the user switched) must not undo it
+  if (seq !== page.refreshes) return;
   page.version = Math.max(page.version, state.version);
   const { version, clock, ...shown } = state; // the clock runs on in clock.js: no redraw for it
   Clock.sync(clock);
