@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from . import payloads
 from .delivery import ACK_DEADLINE, DeliveryResult, SocketMode, post_http, sign
 from .dispatch import apply_message_response
-from .state import SlackError, Workspace
+from .state import Channel, SlackError, Workspace
 from .web_chat import add_reaction, remove_reaction
 from .web_views import build_view
 
@@ -104,29 +104,39 @@ class UserActions:
         with self.ws.cond:
             ch = self.ws.find_channel(channel_id, visible=False)
             msg = self.ws.message(ch, message_ts)
-            block, el = payloads.find_action(msg.get("blocks") or [], action_id, value, block_id)
-            act = payloads.action(self.ws, block, el, value)
             trigger, url = self._trigger_and_url(user_id, ch.id, message_ts)
-            container: dict[str, Any] = {
-                "type": "message",
-                "message_ts": message_ts,
-                "channel_id": ch.id,
-                "is_ephemeral": False,
-            }
-            if msg.get("thread_ts"):
-                container["thread_ts"] = msg["thread_ts"]
-            channel = {"id": ch.id, "name": "directmessage" if ch.is_im else ch.name}
-            payload = payloads.block_actions(
-                self.ws,
-                user_id,
-                container,
-                act,
-                trigger,
-                channel=channel,
-                message=msg,
-                response_url=url,
-            )
+            payload = self._message_action(user_id, ch, msg, action_id, value, block_id, trigger, url)
         return self._deliver("interactive", payload, accepts_response=False)
+
+    def _message_action(
+        self,
+        user_id: str,
+        ch: Channel,
+        msg: dict[str, Any],
+        action_id: str,
+        value: str | None,
+        block_id: str | None,
+        trigger: str,
+        url: str,
+        ephemeral: bool = False,
+    ) -> dict[str, Any]:
+        """The block_actions payload of a click on a message: a posted one carries the message,
+        an ephemeral one (Slack keeps none) says ``is_ephemeral`` instead."""
+        block, el = payloads.find_action(msg.get("blocks") or [], action_id, value, block_id)
+        act = payloads.action(self.ws, block, el, value)
+        container: dict[str, Any] = {
+            "type": "message",
+            "message_ts": msg["ts"],
+            "channel_id": ch.id,
+            "is_ephemeral": ephemeral,
+        }
+        if msg.get("thread_ts"):
+            container["thread_ts"] = msg["thread_ts"]
+        channel = {"id": ch.id, "name": "directmessage" if ch.is_im else ch.name}
+        extra: dict[str, Any] = {} if ephemeral else {"message": msg}
+        return payloads.block_actions(
+            self.ws, user_id, container, act, trigger, channel=channel, response_url=url, **extra
+        )
 
     def click_view(
         self, user_id: str, view_id: str, action_id: str, value: str | None = None

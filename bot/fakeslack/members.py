@@ -3,9 +3,7 @@ message, toggle a reaction or a pin (events reach the bot only from channels it 
 
 from __future__ import annotations
 
-from typing import Any
-
-from . import payloads, system
+from . import system
 from .actions import UserActions
 from .delivery import DeliveryResult
 from .state import Channel, SlackError
@@ -46,29 +44,12 @@ class MemberActions(UserActions):
             if shown is None:
                 raise ValueError(f"no ephemeral message {message_ts} for {user_id} in {channel_id}")
             ch = self.ws.find_channel(channel_id, visible=False)
-            block, el = payloads.find_action(shown.get("blocks") or [], action_id, value, block_id)
-            act = payloads.action(self.ws, block, el, value)
             trigger = self.ws.new_trigger(user_id)
             base = self.api_url.rsplit("/api/", 1)[0]
             rid = self.ws.new_response_url(user_id, ch.id, message_ts, ephemeral=True)
-            container: dict[str, Any] = {
-                "type": "message",
-                "message_ts": message_ts,
-                "channel_id": ch.id,
-                "is_ephemeral": True,
-            }
-            if shown.get("thread_ts"):
-                container["thread_ts"] = shown["thread_ts"]
-            channel = {"id": ch.id, "name": "directmessage" if ch.is_im else ch.name}
-            payload = payloads.block_actions(
-                self.ws,
-                user_id,
-                container,
-                act,
-                trigger,
-                channel=channel,
-                response_url=f"{base}/response/{rid}",
-            )
+            url = f"{base}/response/{rid}"
+            payload = self._message_action(user_id, ch, shown, action_id, value, block_id, trigger, url,
+                                           ephemeral=True)  # fmt: skip
         return self._deliver("interactive", payload, accepts_response=False)
 
     def toggle_reaction(self, user_id: str, channel_id: str, ts: str, name: str) -> bool:
