@@ -140,10 +140,7 @@ def condition_met(condition: str, snap: Snapshot, rows: Sequence[Obligation]) ->
 
 
 def cadence(facts: Facts) -> timedelta | None:
-    sev, inc = facts.severity, facts.snap.incident
-    if inc.status is Status.MITIGATED and sev.mitigated_update_every is not None:
-        return sev.mitigated_update_every
-    return sev.update_every
+    return facts.severity.cadence(facts.snap.incident.status is Status.MITIGATED)
 
 
 def covered_slot(row: Obligation, every: timedelta) -> datetime:

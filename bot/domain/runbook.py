@@ -129,6 +129,12 @@ class Severity(_Strict):
     def label(self) -> str:
         return f"{self.key.upper()} {self.name}"
 
+    def cadence(self, mitigated: bool) -> timedelta | None:
+        """How often status updates go out: the mitigated cadence once mitigated, where set."""
+        if mitigated and self.mitigated_update_every is not None:
+            return self.mitigated_update_every
+        return self.update_every
+
 
 class Settings(_Strict):
     stakeholder_channel: str | None = None

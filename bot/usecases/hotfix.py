@@ -25,7 +25,6 @@ from bot.usecases.paging import Paging
 log = logging.getLogger(__name__)
 WEBHOOK = "webhook"
 DEPLOYER, COMMANDER = "deployment_lead", "incident_commander"
-ROLLOUT = ("start", "promote", "hold")
 
 
 class Hotfixes:

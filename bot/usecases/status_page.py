@@ -101,11 +101,9 @@ class StatusPages:
         return added
 
     def _next_update(self, incident: Incident, now: datetime) -> datetime | None:
-        sev = self.ctx.severity(incident)
         if incident.status is Status.RESOLVED:
             return None
-        every = sev.mitigated_update_every if incident.status is Status.MITIGATED else None
-        every = every or sev.update_every
+        every = self.ctx.severity(incident).cadence(incident.status is Status.MITIGATED)
         return now + every if every else None
 
     def _post(self, draft: StatusDraft, stale: list[StatusDraft]) -> None:

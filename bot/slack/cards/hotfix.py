@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.domain.durations import format_duration
 from bot.domain.hotfix import Hotfix, signal_line, step_text
 from bot.domain.hotfix_rules import HotfixRules
 from bot.domain.models import Snapshot
@@ -48,15 +49,14 @@ class HotfixCardsKit:
             return [b(f"Start {rules.rollout[0].label} canary", "start", "primary"), b("Abandon", "abandon")]
         if hf.state == "deciding" and stage:
             out = [b(f"Promote to {nxt.label}", "promote", "primary")] if nxt else []
-            return [*out, b(f"Hold {self._minutes(stage)}", "hold"), b("Roll back", "rollback", "danger")]
+            return [
+                *out,
+                b(f"Hold {format_duration(stage.watch)}", "hold"),
+                b("Roll back", "rollback", "danger"),
+            ]
         if hf.state == "watching":
             return [b("Roll back", "rollback", "danger")]
         return []
-
-    @staticmethod
-    def _minutes(stage: Any) -> str:
-        seconds = int(stage.watch.total_seconds())
-        return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
 
     def card(self, snap: Snapshot, hf: Hotfix, signals: dict[str, float | None]) -> tuple[str, list[Block]]:
         rules, inc = self.rules(snap), snap.incident
@@ -72,7 +72,9 @@ class HotfixCardsKit:
         blocks: list[Block] = [{"type": "header", "text": plain(head)}, section("\n".join(about))]
         blocks.append(section("*Gates*\n" + "\n".join(self._gate_lines(snap, hf, rules))))
         stages = " → ".join(
-            f"*{s.label}* ({self._minutes(s)})" if i == hf.stage else f"{s.label} ({self._minutes(s)})"
+            f"*{s.label}* ({format_duration(s.watch)})"
+            if i == hf.stage
+            else f"{s.label} ({format_duration(s.watch)})"
             for i, s in enumerate(rules.rollout)
         )
         blocks.append(section(f"*Rollout* {stages}"))
