@@ -33,11 +33,13 @@ async function api(path, body) {
 }
 
 async function refresh() {
-  const q = new URLSearchParams({ user: page.user, channel: page.channel });
+  const asked = { user: page.user, channel: page.channel };
+  const q = new URLSearchParams(asked);
   const seq = (page.refreshes = (page.refreshes || 0) + 1);
   const state = await api("/api/state?" + q);
-  // a refresh asked for before a newer one (say, before the user switched) must not undo it
-  if (seq !== page.refreshes) return;
+  // an answer to an older question must not undo what came since: a newer refresh, or a switch
+  // of person or channel made while this one was in flight (its own refresh is on the way)
+  if (seq !== page.refreshes || asked.user !== page.user || asked.channel !== page.channel) return;
   page.version = Math.max(page.version, state.version);
   const { version, clock, ...shown } = state; // the clock runs on in clock.js: no redraw for it
   Clock.sync(clock);
