@@ -100,7 +100,8 @@ class Event:
     kind: str
     text: str
     key: str = ""
-    rung: int | None = None  # from 1
+    rung: int | None = None  # from 1, the ladder's rung
+    repeat: int = 0  # past the top of the ladder: how many times its last rung is reached again
     contacts: tuple[str, ...] = ()
     pages: tuple[str, ...] = ()  # the contacts of an escalation rung that page through PagerDuty
     note: str = ""
@@ -312,11 +313,10 @@ class Simulation:
             mentions = " ".join(self._mentions(fire.contacts))
             text = words.escalation(words.escalation_context(fire, ctx, mentions), "incident")
             pages = tuple(c for c in fire.contacts if routing_env(self.runbook, c))
-            self.emit(
-                now, "escalation", text, key=row.key, rung=row.rung + 1, contacts=fire.contacts, pages=pages
-            )
             rungs = fire.rule.rungs
-            index = min(row.rung, len(rungs) - 1)
+            index = min(row.rung, len(rungs) - 1)  # past the top, the last rung is reached again
+            self.emit(now, "escalation", text, key=row.key, rung=index + 1, repeat=row.rung - index,
+                      contacts=fire.contacts, pages=pages)  # fmt: skip
             self.page(
                 rungs[index], f"{row.key}:{index + 1}", fire.rule.unless, fire.rule.message, row.key, now
             )

@@ -157,6 +157,8 @@ def as_json(event: Event) -> dict[str, Any]:
         out["key"] = event.key
     if event.rung is not None:
         out["rung"] = event.rung
+    if event.repeat:
+        out["repeat"] = event.repeat
     if event.contacts:
         out["contacts"] = list(event.contacts)
     if event.kind == "escalation":

@@ -9,7 +9,7 @@ import pytest
 from bot.domain.hotfix import Hotfix
 from bot.domain.models import Incident
 from bot.slack import ids
-from tests.harness import Rig, current, declare, message_text
+from tests.harness import Rig, current, declare, message_text, wait_for
 from tests.outside import advance
 
 pytestmark = pytest.mark.unpaced
@@ -59,6 +59,14 @@ def test_a_hotfix_card_is_posted_and_pinned(rig: Rig) -> None:
     assert any("started hotfix H-1" in e.text for e in rig.bot.services.stores.incidents.timeline(inc.id))
 
 
+def test_only_the_gate_owner_gets_the_form_to_fail_it(rig: Rig) -> None:
+    inc, hf = start(rig)
+    rig.command("dev", f"role tech_lead <@{rig.ids['dev']}>", channel=inc.channel_id or "")
+    press(rig, "cara", hf, "fail:critical-tests")
+    assert "Only the Tech Lead" in rig.replies_to("cara")[-1]
+    assert rig.fake.views_for(rig.ids["cara"]) == [] and hotfix(rig, inc).state == "gates"
+
+
 def test_the_author_cannot_approve_their_own_hotfix(rig: Rig) -> None:
     inc, hf = start(rig)
     press(rig, "ana", hf, "pass:critical-tests")
@@ -80,13 +88,33 @@ def test_approval_with_no_answer_approves_after_five_minutes_on_p0(rig: Rig) -> 
     assert "approved: no answer within 5m, per the p0 runbook" in card(rig, hf)
 
 
-def test_a_failed_gate_blocks_until_rework(rig: Rig) -> None:
+def fail(rig: Rig, user: str, hf: Hotfix, gate: str, why: str) -> Any:
+    """*Fail* on the card opens a form asking why; submit it with ``why``."""
+    before = len(rig.fake.views_for(rig.ids[user]))
+    press(rig, user, hf, f"fail:{gate}")
+    view = wait_for(rig, lambda: rig.fake.views_for(rig.ids[user])[before:])[-1]
+    assert view["callback_id"] == ids.HOTFIX_FAIL_MODAL
+    values = {ids.HF_WHY_BLOCK: {ids.HF_WHY_INPUT: {"type": "plain_text_input", "value": why}}}
+    result = rig.fake.submit_view(rig.ids[user], view["id"], values)
+    rig.settle()
+    return result
+
+
+def test_a_failed_gate_says_why_and_blocks_until_rework(rig: Rig) -> None:
     inc, hf = start(rig)
-    press(rig, "dev", hf, "fail:critical-tests")
+    assert fail(rig, "dev", hf, "critical-tests", "   ").json["response_action"] == "errors"
+    assert hotfix(rig, inc).state == "gates"  # no reason, no fail: the form asks again
+    rig.fake.close_view(rig.ids["dev"], rig.fake.views_for(rig.ids["dev"])[-1]["id"])
+    fail(rig, "dev", hf, "critical-tests", "Coupon tests fail <!channel>")
     hf = hotfix(rig, inc)
-    assert hf.state == "blocked" and "Blocked" in "\n".join(
-        e.text for e in rig.bot.services.stores.incidents.timeline(inc.id)
+    timeline = "\n".join(e.text for e in rig.bot.services.stores.incidents.timeline(inc.id))
+    assert (
+        hf.state == "blocked"
+        and "failed “Critical tests pass”: Coupon tests fail &lt;!channel&gt;. Blocked" in timeline
     )
+    shown = card(rig, hf)
+    assert "blocked: Critical tests pass failed — Coupon tests fail &lt;!channel&gt;" in shown
+    assert "<!channel>" not in shown  # typed words are shown, never a broadcast
     asked = [message_text(m) for m in rig.fake.messages(inc.channel_id or "") if "Rework" in message_text(m)]
     assert any(f"<@{rig.ids['ana']}>: send it back for *Rework*" in t for t in asked)
     press(rig, "ana", hf, "rework")

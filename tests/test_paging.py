@@ -84,6 +84,28 @@ def test_an_escalation_rung_pages_its_service_and_its_ack_acknowledges(
     assert services.pagerduty.incident(pages[0]["dedup_key"], MANAGERS_KEY)["status"] == "acknowledged"  # type: ignore[index]
 
 
+def test_a_raise_pages_and_invites_the_new_severitys_responders_once(
+    world: Rig, services: FakeServices
+) -> None:
+    inc = current(world, declare(world, text="declare p2 Search is slow"))
+    channel = inc.channel_id or ""
+    assert triggers(services) == [] and world.ids["ben"] not in world.fake.channel(channel)["members"]
+    world.command("ana", "severity p0", channel=channel)
+    [event] = triggers(services)
+    assert event["dedup_key"] == f"firebreak/{world.fake.team_id}/INC-1/severity-p0"
+    assert (
+        event["payload"]["severity"] == "critical"
+        and "severity now P0 Critical" in event["payload"]["summary"]
+    )
+    assert world.ids["ben"] in world.fake.channel(channel)["members"]  # oncall-sre, in Slack too
+    assert any("inviting its responders: oncall-sre" in t for t in timeline_texts(world, inc, "severity"))
+    world.command("ana", "severity p1", channel=channel)  # oncall-sre's page is still open
+    world.command("ana", "severity p0", channel=channel)
+    assert len(triggers(services)) == 1 and len(services.pagerduty.open_incidents()) == 1
+    world.command("ana", "resolve Reindexed", channel=channel)
+    assert services.pagerduty.open_incidents() == []
+
+
 def test_the_oncall_are_invited_and_strangers_named(world: Rig, services: FakeServices) -> None:
     services.pagerduty.set_oncalls(SRE_POLICY, [
         {"id": "PBEN", "name": "Ben", "email": "ben@example.com", "level": 1},

@@ -71,6 +71,9 @@ def test_jump_to_the_next_deadline_shows_the_next_bot_message(playground: Playgr
     expect(nudge.locator(".bk-date")).to_have_attribute("data-until", "in 5 min")
     reminder = page.locator("#messages .message", has_text="“Severity confirmed” was due")
     expect(reminder.locator(".bk-date")).to_have_attribute("data-until", "10 min ago")
+    due = page.locator("#messages .message i", has=page.locator(".bk-date")).first
+    expect(due).to_contain_text("due")  # the checklist's `_due <!date^…>_`: italic, no underscores
+    assert "_" not in due.inner_text()
 
     control.get_by_role("button", name="×60").click()
     expect(rate).to_have_text("×60")

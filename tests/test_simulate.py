@@ -34,8 +34,8 @@ def at(events: list[Event], kind: str, key: str | None = None) -> list[timedelta
     return [e.offset for e in events if e.kind == kind and (key is None or e.key == key)]
 
 
-def escalations(events: list[Event]) -> list[tuple[timedelta, str, int | None, tuple[str, ...]]]:
-    return [(e.offset, e.key, e.rung, e.contacts) for e in events if e.kind == "escalation"]
+def escalations(events: list[Event]) -> list[tuple[timedelta, str, int | None, int, tuple[str, ...]]]:
+    return [(e.offset, e.key, e.rung, e.repeat, e.contacts) for e in events if e.kind == "escalation"]
 
 
 def cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -49,12 +49,12 @@ def cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
 def test_a_p0_nobody_answers_climbs_to_the_cto() -> None:
     events = run(length=70 * M)
     assert escalations(events) == [
-        (15 * M, "no-commander", 1, ("oncall-manager",)),
-        (30 * M, "stakeholders-not-notified", 1, ("engineering-manager", "cto")),
-        (30 * M, "no-commander", 2, ("engineering-manager",)),
-        (45 * M, "no-commander", 3, ("cto",)),
-        (60 * M, "not-mitigated", 1, ("cto",)),  # after: 60m, notify: [cto]
-        (60 * M, "no-commander", 4, ("cto",)),  # the last rung repeats until acknowledged
+        (15 * M, "no-commander", 1, 0, ("oncall-manager",)),
+        (30 * M, "stakeholders-not-notified", 1, 0, ("engineering-manager", "cto")),
+        (30 * M, "no-commander", 2, 0, ("engineering-manager",)),
+        (45 * M, "no-commander", 3, 0, ("cto",)),
+        (60 * M, "not-mitigated", 1, 0, ("cto",)),  # after: 60m, notify: [cto]
+        (60 * M, "no-commander", 3, 1, ("cto",)),  # the last rung repeats until acknowledged
     ]
     assert at(events, "status-update") == at(events, "stakeholder-update") == [30 * M, 60 * M]
     assert at(events, "nudge") == [25 * M, 55 * M]
@@ -118,9 +118,9 @@ def test_mitigate_and_resolve_give_the_mitigated_cadence_the_final_update_and_th
 def test_acknowledged_escalations_stop_climbing() -> None:
     events = run(ack_escalations=True, length=3 * timedelta(hours=1))
     assert escalations(events) == [
-        (15 * M, "no-commander", 1, ("oncall-manager",)),
-        (30 * M, "stakeholders-not-notified", 1, ("engineering-manager", "cto")),
-        (60 * M, "not-mitigated", 1, ("cto",)),
+        (15 * M, "no-commander", 1, 0, ("oncall-manager",)),
+        (30 * M, "stakeholders-not-notified", 1, 0, ("engineering-manager", "cto")),
+        (60 * M, "not-mitigated", 1, 0, ("cto",)),
     ]
     assert at(events, "escalation-acked") == [16 * M, 31 * M, 61 * M]
 
@@ -261,7 +261,8 @@ def test_the_simulation_matches_the_real_bot(rig: Rig) -> None:
                   for r in deadlines(rig).rows(inc.id) if r.state in SPENT)  # fmt: skip
     kinds = {"status-update": "update", "nudge": "nudge", "escalation": "escalation", "item-overdue": "item"}
     simulated = sorted(
-        (kinds[e.kind], e.key or kinds[e.kind], (e.rung or 1) - 1, e.offset) for e in run(length=70 * M)
+        (kinds[e.kind], e.key or kinds[e.kind], (e.rung or 1) - 1 + e.repeat, e.offset)
+        for e in run(length=70 * M)
         if e.kind in kinds
     )  # fmt: skip
     assert real == simulated

@@ -183,6 +183,25 @@ def test_a_lost_answer_to_a_create_never_makes_a_second_public_incident(
     assert len(services.requests_to(f"/v1/pages/{services.statuspage.page_id}/incidents", "POST")) == 1
 
 
+def test_a_lost_answer_to_an_update_never_posts_it_twice(world: Rig, services: FakeServices) -> None:
+    inc = declare(world)
+    submit(world, "ana", open_form(world, "ana", inc, drafts(world, inc)[0]), "Investigating.")
+    world.command("ana", "mitigated", channel=current(world, inc).channel_id or "")
+    view = open_form(world, "ana", inc, drafts(world, inc)[-1])
+    [public] = services.statuspage.incidents()
+    services.statuspage.faults.after_processing_drop(
+        path_prefix=f"/v1/pages/{services.statuspage.page_id}/incidents/{public['id']}"
+    )
+    submit(world, "ana", view, "A fix is in place.", status="monitoring")
+    advance(world, seconds=6)  # the retry reads the incident: the lost update is there
+    [public] = services.statuspage.incidents()
+    assert [u["body"] for u in public["incident_updates"]] == ["A fix is in place.", "Investigating."]
+    patches = services.requests_to(
+        f"/v1/pages/{services.statuspage.page_id}/incidents/{public['id']}", "PATCH"
+    )
+    assert len(patches) == 1 and public["status"] == "monitoring"
+
+
 def test_statuspage_down_never_holds_slack(world: Rig, services: FakeServices) -> None:
     services.statuspage.faults.down(True)
     inc = declare(world)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from bot.domain.durations import format_duration as _minutes
 from bot.domain.errors import UsageError
 from bot.domain.hotfix_rules import APPROVAL, Gate, HotfixRules, Stage
+from bot.domain.text import escape, truncate
 
 State = Literal["gates", "blocked", "ready", "watching", "deciding", "deployed", "rolled_back", "abandoned"]
 ACTIVE = ("gates", "blocked", "ready", "watching", "deciding")
@@ -109,7 +110,11 @@ def step_text(hf: Hotfix, rules: HotfixRules) -> str:
         return f"gate {gate.name}"
     if hf.state == "blocked":
         failed = next((g for g in reversed(hf.gates) if not g.passed), None)
-        return f"blocked: {failed.key if failed else 'a gate'} failed"
+        if failed is None:
+            return "blocked: a gate failed"
+        gate = rules.gate(failed.key)
+        why = f" — {escape(truncate(failed.note, 120))}" if failed.note else ""
+        return f"blocked: {gate.name if gate else failed.key} failed{why}"
     if hf.state == "ready":
         return f"gates passed, ready to start the {rules.rollout[0].label} canary"
     if hf.state == "watching" and stage:
@@ -137,7 +142,7 @@ def decide_gate(hf: Hotfix, rules: HotfixRules, key: str, passed: bool, user: st
     data = {"note": note} if note else {}  # the postmortem shows it (the clock's approval)
     if not passed:
         moved = _moved(hf, gates=gates, state="blocked", gate_since=None)
-        why = f": {note}" if note else ""
+        why = f": {escape(note)}" if note else ""  # typed into a form: plain text, never markup
         text = f"{hf.ref}: {who} failed “{gate.name}”{why}. Blocked."
         return Decision(moved, f"gate-fail:{key}", text, data=data)
     last = all(g.key in {r.key for r in gates if r.passed} for g in rules.gates)

@@ -66,10 +66,11 @@ def public_name(incident: Incident) -> str:
 
 
 def publish_request(
-    draft: StatusDraft, marker: str, create: bool, components: tuple[str, ...]
+    draft: StatusDraft, marker: str, create: bool, components: tuple[str, ...], publish: str = ""
 ) -> dict[str, Any]:
-    """The ``{"incident": {...}}`` body of a create or an update. ``marker`` goes in the
-    incident's metadata, so a create whose answer was lost is found again instead of repeated."""
+    """The ``{"incident": {...}}`` body of a create or an update. The incident's metadata holds
+    ``marker`` (the Firebreak incident) and ``publish`` (this publish), so a create or an update
+    whose answer was lost is found again instead of repeated."""
     status = "operational" if draft.status == "resolved" else COMPONENT_STATUS[draft.impact]
     incident: dict[str, Any] = {
         "status": draft.status,
@@ -82,5 +83,5 @@ def publish_request(
         incident["components"] = {c: status for c in components}
     if create:
         incident["name"] = draft.name[:NAME_LIMIT]
-        incident["metadata"] = {"firebreak": {"incident": marker}}
+    incident["metadata"] = {"firebreak": {"incident": marker, "publish": publish}}
     return {"incident": incident}

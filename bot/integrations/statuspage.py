@@ -1,8 +1,10 @@
 """Atlassian Statuspage: create or update the page's incident, list its components.
 
-A create carries a marker in the incident's metadata. A resumed create (an earlier attempt may
-have reached Statuspage before the process died) first looks for an incident with that marker,
-so a crash never makes a second public incident."""
+Every write carries markers in the incident's metadata: the Firebreak incident, and the
+publish. A resumed create (an earlier attempt may have reached Statuspage before the process
+died) first looks for an incident with the first, so a crash never makes a second public
+incident; a resumed update first reads the incident, and is not sent again when it carries the
+second, so a crash never posts an update twice."""
 
 from __future__ import annotations
 
@@ -52,10 +54,16 @@ class Statuspage:
             if found is not None:
                 return self._result(found)  # the lost create did happen: it is the update
         if existing is None:
-            body = publish_request(draft, marker, create=True, components=components)
+            body = publish_request(draft, marker, create=True, components=components, publish=call.key)
             return self._result(self.http.request("POST", self._incidents, body))
-        body = publish_request(draft, marker, create=False, components=components)
-        return self._result(self.http.request("PATCH", f"{self._incidents}/{existing}", body))
+        path = f"{self._incidents}/{existing}"
+        if resumed:
+            now = self.http.request("GET", path)
+            meta = (now.get("metadata") or {}).get("firebreak") or {} if isinstance(now, dict) else {}
+            if meta.get("publish") == call.key:
+                return self._result(now)  # the lost update did happen
+        body = publish_request(draft, marker, create=False, components=components, publish=call.key)
+        return self._result(self.http.request("PATCH", path, body))
 
     def _find(self, marker: str) -> dict[str, Any] | None:
         for path in (f"{self._incidents}/unresolved", self._incidents):

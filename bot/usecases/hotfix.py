@@ -105,6 +105,18 @@ class Hotfixes:
         return hf.incident_id if hf else None
 
     # deciding ----------------------------------------------------------------------------
+    def may_decide(self, hotfix_id: int, action: str, user: str, version: int) -> tuple[str, str]:
+        """Refuse, before a form opens, what the click could not do (an older card, another role's
+        gate); else the hotfix's ref and the name of the gate the action is about ("" for none)."""
+        hf = self.store.get(hotfix_id)
+        if hf is None:
+            raise UsageError("That hotfix no longer exists.")
+        rules = self.rules(self.ctx.stores.incidents.get(hf.incident_id))
+        check_version(hf, version, rules)
+        self._allowed(hf, rules, action, user)
+        gate = rules.gate(action.partition(":")[2])
+        return hf.ref, gate.name if gate else ""
+
     def decide(self, hotfix_id: int, action: str, user: str, version: int, note: str = "") -> Hotfix:
         """A person's decision: ``pass:<gate>``, ``fail:<gate>``, ``start``, ``promote``, ``hold``,
         ``rollback``, ``rework`` or ``abandon``, made on the card at ``version``."""

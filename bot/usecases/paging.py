@@ -91,6 +91,9 @@ class Paging:
         elif change.kind == SETUP:
             self._link_declare_pages(incident)
             self._look_up_oncalls(incident)
+        elif change.kind == "severity":
+            self._page_new_responders(incident, change.at)
+            self._look_up_oncalls(incident)
         elif change.kind in ("mitigated", "resolved"):
             self._change_event(incident, change.kind, change.at)
         if change.kind == "resolved":
@@ -129,6 +132,23 @@ class Paging:
             self._timeline(
                 incident, at, f"Paged {contact} through PagerDuty for {reason.why} (dedup key `{key}`)"
             )
+
+    def _page_new_responders(self, incident: Incident, at: datetime) -> None:
+        """A severity change pages the new severity's responders whose PagerDuty service has no
+        open page for the incident (a raise to p0 wakes whoever p0 wakes; nobody is paged twice).
+        The page is resolved with the incident; its responders acknowledge it in PagerDuty."""
+        sev = self.ctx.severity(incident)
+        paging = {p.routing_key_env for p in self.pages.pages(incident.id) if p.open}
+        contacts = tuple(
+            contact
+            for contact, env in paged_contacts(self.ctx.runbook, sev.responders, set(self.settings.keys))
+            if env not in paging
+        )
+        if contacts:
+            reason = Reason(
+                f"severity-{sev.key}", "resolved", f"severity now {sev.label}", f"the change to {sev.label}"
+            )
+            self._page(incident, contacts, reason, at)
 
     def page_responders(self, incident: Incident, rung: str, message: str, why: str, at: datetime) -> None:
         """Page the severity's responders for something else than the declare (a hotfix's

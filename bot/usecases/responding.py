@@ -135,6 +135,8 @@ class Responding:
         if sev.key == incident.severity:
             raise UsageError(f"{incident.ref} is already {sev.label}.")
         old = ctx.severity(incident)
+        # a raise brings in whoever the new severity wakes (a drill invites nobody)
+        joining = [] if incident.drill else [c for c in sev.responders if c not in old.responders]
         with ctx.stores.transaction():
             incident = ctx.stores.incidents.update(incident_id, severity=sev.key)
             items = checklist_for(ctx.runbook, sev.key, incident.declared_at)
@@ -142,10 +144,15 @@ class Responding:
             text = f"Severity changed from {old.label} to {sev.label}"
             if added:
                 text += f" ({added} checklist item{'s' if added != 1 else ''} added)"
+            if joining:
+                text += f"; inviting its responders: {', '.join(joining)}"
             ctx.record(incident, by, "severity", text)
 
         def notice() -> None:
-            ctx.publisher.post_notice(ctx.snapshot(incident_id), f"<@{by}>: {text}.", stakeholders=True)
+            snap = ctx.snapshot(incident_id)
+            if joining and snap.incident.channel_id:
+                ctx.publisher.invite(snap.incident.channel_id, [], joining)
+            ctx.publisher.post_notice(snap, f"<@{by}>: {text}.", stakeholders=True)
 
         self._then_tell(incident_id, notice)
         return incident

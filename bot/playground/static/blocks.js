@@ -98,7 +98,8 @@ const Blocks = (() => {
     return at < 0 ? [text, ""] : [text.slice(0, at), text.slice(at + 1)];
   }
 
-  const TOKEN = /<([^<>\n]+)>|`([^`\n]+)`|(?<![\p{L}\p{N}])\*([^*\n]+)\*(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])_([^_\n]+)_(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])~([^~\n]+)~(?![\p{L}\p{N}])/gu;
+  // inside *bold*, _italic_ and ~strike~ an entity counts whole: `_due <!date^1^{date_short}|9:00>_`
+  const TOKEN = /<([^<>\n]+)>|`([^`\n]+)`|(?<![\p{L}\p{N}])\*((?:<[^<>\n]+>|[^*\n<])+)\*(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])_((?:<[^<>\n]+>|[^_\n<])+)_(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])~((?:<[^<>\n]+>|[^~\n<])+)~(?![\p{L}\p{N}])/gu;
 
   function inline(text, ctx, parent) {
     let last = 0;

@@ -194,3 +194,38 @@ def read_hotfix(view: dict[str, Any]) -> dict[str, Any]:
         "pr_url": value(ids.HF_PR_BLOCK, ids.HF_PR_INPUT),
         "rollback_plan": value(ids.HF_PLAN_BLOCK, ids.HF_PLAN_INPUT),
     }
+
+
+def fail_modal(hotfix_id: int, version: int, gate_key: str, gate_name: str, ref: str) -> dict[str, Any]:
+    """Why a gate fails: the card and the timeline say it, and the IC reworks from it."""
+    return {
+        "type": "modal",
+        "callback_id": ids.HOTFIX_FAIL_MODAL,
+        "title": plain(f"Fail a gate of {ref}", 24),
+        "submit": plain("Fail the gate", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": f"{hotfix_id}:{version}:{gate_key}",
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.HF_WHY_BLOCK,
+                "label": plain(f"Why does “{gate_name}” fail?", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.HF_WHY_INPUT,
+                    "multiline": True,
+                    "max_length": 1000,
+                    "placeholder": plain("e.g. checkout tests fail on the coupon path"),
+                },
+            }
+        ],
+    }
+
+
+def read_fail(view: dict[str, Any]) -> tuple[int, int, str, str]:
+    """The hotfix id, the card version the form was opened from, the gate and the reason."""
+    hotfix_id, version, gate = [*str(view.get("private_metadata") or "").split(":", 2), "", ""][:3]
+    values = view.get("state", {}).get("values", {})
+    why = str(values.get(ids.HF_WHY_BLOCK, {}).get(ids.HF_WHY_INPUT, {}).get("value") or "").strip()
+    number = (int(hotfix_id) if hotfix_id.isdigit() else 0, int(version) if version.isdigit() else 0)
+    return *number, gate, why
