@@ -83,9 +83,13 @@ def test_raising_the_severity_adds_its_items_and_tells_stakeholders(env: Env) ->
     assert changed.severity == "p0" and env.current(inc).severity == "p0"
     items = env.store.items(inc.id)
     assert len(items) == p0 > p2 and next(i for i in items if i.key == "severity-confirmed").done
-    text = f"Severity changed from P2 Medium to P0 Critical ({p0 - p2} checklist items added)"
+    text = (
+        f"Severity changed from P2 Medium to P0 Critical ({p0 - p2} checklist items added);"
+        " inviting its responders: oncall-sre, security"
+    )
     assert env.store.timeline(inc.id)[-1].text == text
     assert text in env.slack.texts(channel(inc))[-1] and text in env.slack.texts(env.stakeholders)[-1]
+    assert {env.ids["ben"], env.ids["cara"]} <= set(env.slack.members(channel(inc)))
 
 
 def test_lowering_the_severity_adds_nothing(env: Env, inc: Incident) -> None:
