@@ -72,20 +72,25 @@ const Outside = (() => {
     const value = el("output", "sig-value");
     value.htmlFor = input.id;
     const limit = el("div", "ow-sub sig-limit");
-    const row = { node, input, value, limit, editing: false };
+    const row = { node, input, value, limit, editing: false, edits: 0 };
     input.addEventListener("input", () => {
       row.editing = true;
+      row.edits += 1;
       const n = Number(input.value);
       if (input.value !== "" && Number.isFinite(n)) value.textContent = spec.shown(n);
     });
     input.addEventListener("change", async () => {
       const n = input.value === "" ? NaN : Number(input.value);
+      const edit = row.edits;
       row.editing = true;
       try {
         await send({ [name]: Number.isFinite(n) ? spec.fromInput(n) : input.value });
       } finally {
-        row.editing = false;
-        showSignal(name, row); // what the fake answers now (a refused value is put back)
+        // an edit made while this one was sent keeps the control: its own change follows
+        if (row.edits === edit) {
+          row.editing = false;
+          showSignal(name, row); // what the fake answers now (a refused value is put back)
+        }
       }
     });
     node.append(label, input, value, limit);
