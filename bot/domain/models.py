@@ -186,7 +186,7 @@ class OutsideCall:
     incident_id: int | None = None
     lane: str = ""
     id: int | None = None
-    state: str = "pending"  # pending, sent, failed
+    state: str = "pending"  # pending, answered or refused (outcome not yet told), sent, failed
     attempts: int = 0
     error: str | None = None
     result: dict[str, Any] | None = None
@@ -196,3 +196,8 @@ class OutsideCall:
     @property
     def ordered_in(self) -> str:
         return self.lane or self.key
+
+    @property
+    def untold(self) -> bool:
+        """Sent or given up, but a crash came before its outcome was told."""
+        return self.state in ("answered", "refused")

@@ -2,7 +2,11 @@
 transaction of the change that asks for it, then sent, retried and recorded here.
 
 Calls sharing a lane leave in order: a call is due only when no earlier call of its lane is
-still pending (a page's resolve never overtakes its trigger)."""
+still pending (a page's resolve never overtakes its trigger).
+
+A call is ``pending`` until it is sent (``answered``) or given up (``refused``); once its outcome
+is told to the subscribers it is ``sent`` or ``failed``. An outcome not told (a crash between the
+answer and the telling) is due again when the claim's lease lapses, and is told then."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import Any
 from bot.domain.models import OutsideCall
 from bot.store.database import SqlStore, from_text, to_text
 
+DUE = "state in ('pending', 'answered', 'refused')"
 FIRST_IN_LANE = (
     "not exists (select 1 from calls earlier where earlier.lane = calls.lane"
     " and earlier.state = 'pending' and earlier.id < calls.id)"
@@ -70,15 +75,17 @@ class CallStore(SqlStore):
     def recent(self, service: str, action: str, limit: int = 5) -> list[OutsideCall]:
         """The latest sent calls of one kind, oldest first."""
         rows = self._query(
-            "select * from calls where service = ? and action = ? and state = 'sent' order by id desc limit ?",
+            "select * from calls where service = ? and action = ? and state in ('answered', 'sent')"
+            " order by id desc limit ?",
             [service, action, limit],
         )
         return [_call(r) for r in reversed(rows)]
 
     def due_ids(self, now: datetime, limit: int = 10_000) -> list[tuple[int, str]]:
-        """(id, service) of every call due to be sent (or retried) by ``now``, first in its lane."""
+        """(id, service) of every call due to be sent (or retried, or its outcome told) by ``now``,
+        first in its lane."""
         rows = self._query(
-            f"select id, service from calls where state = 'pending' and next_attempt_at <= ?"
+            f"select id, service from calls where {DUE} and next_attempt_at <= ?"
             f" and {FIRST_IN_LANE} order by id limit ?",
             [to_text(now), limit],
         )
@@ -86,7 +93,7 @@ class CallStore(SqlStore):
 
     def next_wake(self, after: datetime) -> datetime | None:
         rows = self._query(
-            "select min(next_attempt_at) as t from calls where state = 'pending' and next_attempt_at > ?",
+            f"select min(next_attempt_at) as t from calls where {DUE} and next_attempt_at > ?",
             [to_text(after)],
         )
         return from_text(rows[0]["t"]) if rows else None
@@ -97,20 +104,22 @@ class CallStore(SqlStore):
             return 0
         with self.database.transaction():
             return self._execute(
-                "update calls set next_attempt_at = ? where state = 'pending' and next_attempt_at > ?",
+                f"update calls set next_attempt_at = ? where {DUE} and next_attempt_at > ?",
                 [to_text(now), to_text(now)],
             )
 
     def start_attempt(
         self, call_id: int, now: datetime, lease_until: datetime, claimer: str
     ) -> tuple[OutsideCall, str | None] | None:
-        """Count an attempt and hold the call until ``lease_until`` before it is sent; the call and
-        the previous claimer, or None when it is not pending, not due or not first in its lane."""
+        """Count an attempt and hold the call until ``lease_until`` before it is sent (or its
+        untold outcome told); the call and the previous claimer, or None when it is done, not due
+        or not first in its lane."""
         with self.database.transaction():
             before = self._query("select claimed_by from calls where id = ?", [call_id])
             changed = self._execute(
-                "update calls set attempts = attempts + 1, next_attempt_at = ?, claimed_by = ?"
-                f" where id = ? and state = 'pending' and next_attempt_at <= ? and {FIRST_IN_LANE}",
+                "update calls set attempts = attempts + (case when state = 'pending' then 1 else 0 end),"
+                f" next_attempt_at = ?, claimed_by = ? where id = ? and {DUE} and next_attempt_at <= ?"
+                f" and {FIRST_IN_LANE}",
                 [to_text(lease_until), claimer, call_id, to_text(now)],
             )
             if changed != 1:
@@ -121,7 +130,7 @@ class CallStore(SqlStore):
         with self.database.transaction():
             return (
                 self._execute(
-                    "update calls set state = 'sent', result = ?, sent_at = ?, error = null"
+                    "update calls set state = 'answered', result = ?, sent_at = ?, error = null"
                     " where id = ? and state = 'pending'",
                     [json.dumps(result), to_text(now), call_id],
                 )
@@ -139,10 +148,19 @@ class CallStore(SqlStore):
         with self.database.transaction():
             return (
                 self._execute(
-                    "update calls set state = 'failed', error = ? where id = ? and state = 'pending'",
+                    "update calls set state = 'refused', error = ? where id = ? and state = 'pending'",
                     [error[:500], call_id],
                 )
                 == 1
+            )
+
+    def mark_told(self, call_id: int) -> None:
+        """The call's outcome was told to the subscribers."""
+        with self.database.transaction():
+            self._execute(
+                "update calls set state = case state when 'answered' then 'sent' else 'failed' end"
+                " where id = ? and state in ('answered', 'refused')",
+                [call_id],
             )
 
     def backlog(self) -> int:

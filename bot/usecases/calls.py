@@ -5,7 +5,9 @@ publish), then sent on its service's own queue, so a service that is slow or dow
 a Slack reply or a card. An attempt is counted before the call is made; a 429 waits its
 ``Retry-After``, a 5xx or a timeout backs off and retries, a refusal (a 400) is given up and
 reported to the subscribers (who record it and tell the Incident Commander). A resumed attempt
-(a crash or a lapsed claim) tells the transport so, which makes a create safe to repeat.
+(a crash or a lapsed claim) tells the transport so, which makes a create safe to repeat. An
+outcome is told to the subscribers after it is recorded; one a crash kept from them is told
+when the claim's lease lapses (at once on a lone process's start).
 """
 
 from __future__ import annotations
@@ -57,9 +59,11 @@ class Calls:
         after_send: Callable[[OutsideCall], None] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
-        """``after_send`` runs between a call's answer and its record: the window a crash makes
-        dangerous (the restart tests kill the process there)."""
+        """``after_send`` runs between a call's answer and its record, ``after_answer`` between
+        its record and its telling: the windows a crash makes dangerous (the restart tests kill
+        the process there)."""
         self.after_send = after_send or (lambda call: None)
+        self.after_answer: Callable[[OutsideCall], None] = lambda call: None
         self.metrics: Metrics = metrics or NoMetrics()
         self.store = store
         self.transports = transports
@@ -113,6 +117,11 @@ class Calls:
         call, previous = claimed
         if previous and previous != self.claimer:
             log.info("%s call %s: taking over the lapsed claim of %s", call.service, call.id, previous)
+        if call.untold:
+            self._tell(
+                CallOutcome(call, result=call.result, error=call.error if call.state == "refused" else None)
+            )
+            return False
         transport = self.transports.get(call.service)
         try:
             if transport is None:
@@ -129,8 +138,8 @@ class Calls:
         self.metrics.outside_call(call.service, "sent")
         if not self.store.mark_sent(call_id, result, self.clock.now()):
             return False
-        self._tell(CallOutcome(self.store.get(call_id), result=result))
         self._next_in_lane()
+        self._tell(CallOutcome(self.store.get(call_id), result=result))
         return True
 
     def _failed(self, call: OutsideCall, error: str, permanent: bool, retry_after: float | None) -> None:
@@ -139,8 +148,8 @@ class Calls:
         if given_up:
             log.warning("%s call %s (%s) given up: %s", call.service, call.id, call.action, error)
             if self.store.give_up(call.id or 0, error):
-                self._tell(CallOutcome(self.store.get(call.id or 0), error=error))
                 self._next_in_lane()
+                self._tell(CallOutcome(self.store.get(call.id or 0), error=error))
             return
         wait = timedelta(seconds=retry_after) if retry_after is not None else call_backoff(call.attempts)
         at = self.clock.now() + wait
@@ -155,6 +164,8 @@ class Calls:
             self.kick(call_id, service)
 
     def _tell(self, outcome: CallOutcome) -> None:
+        """Tell the subscribers, then record that they were told (a crash in between tells again)."""
+        self.after_answer(outcome.call)
         for subscriber in self._subscribers:
             try:
                 subscriber(outcome)
@@ -162,3 +173,4 @@ class Calls:
                 log.exception(
                     "handling the outcome of %s call %s failed", outcome.call.service, outcome.call.id
                 )
+        self.store.mark_told(outcome.call.id or 0)
