@@ -138,8 +138,8 @@ class Calls:
         self.metrics.outside_call(call.service, "sent")
         if not self.store.mark_sent(call_id, result, self.clock.now()):
             return False
-        self._next_in_lane()
         self._tell(CallOutcome(self.store.get(call_id), result=result))
+        self._next_in_lane()
         return True
 
     def _failed(self, call: OutsideCall, error: str, permanent: bool, retry_after: float | None) -> None:
@@ -148,8 +148,8 @@ class Calls:
         if given_up:
             log.warning("%s call %s (%s) given up: %s", call.service, call.id, call.action, error)
             if self.store.give_up(call.id or 0, error):
-                self._next_in_lane()
                 self._tell(CallOutcome(self.store.get(call.id or 0), error=error))
+                self._next_in_lane()
             return
         wait = timedelta(seconds=retry_after) if retry_after is not None else call_backoff(call.attempts)
         at = self.clock.now() + wait
