@@ -7,6 +7,7 @@ import email.parser
 import email.policy
 import json
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -107,6 +108,13 @@ class _Server(ThreadingHTTPServer):
         with contextlib.suppress(OSError):
             self.socket.shutdown(socket.SHUT_RDWR)
         super().shutdown()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone mid-answer (a bot killed with ``kill -9``) is no error of the fake's;
+        anything else keeps its traceback."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            return
+        super().handle_error(request, client_address)
 
     def upload(self, file_id: str, body: bytes, content_type: str) -> Reply:
         """Store the bytes of a file uploaded to a files.getUploadURLExternal url."""
