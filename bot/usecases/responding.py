@@ -150,9 +150,9 @@ class Responding:
 
         def notice() -> None:
             snap = ctx.snapshot(incident_id)
-            if joining and snap.incident.channel_id:
-                ctx.publisher.invite(snap.incident.channel_id, [], joining)
             ctx.publisher.post_notice(snap, f"<@{by}>: {text}.", stakeholders=True)
+            if joining and snap.incident.channel_id:  # after the notice: a failed invite loses no words
+                ctx.publisher.invite(snap.incident.channel_id, [], joining)
 
         self._then_tell(incident_id, notice)
         return incident
