@@ -35,7 +35,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 @contextmanager
 def chromium_page(**options: Any) -> Iterator[Any]:
-    """A page in headless Chromium, 1440×900; ``options`` go to ``new_page``."""
+    """A page in headless Chromium, 1440×900; ``options`` go to ``new_page``. An error thrown in
+    the page fails the test."""
     if sync_playwright is None:
         pytest.skip("the playwright Python package is not installed (pip install playwright)")
     if not CHROMIUM.exists():
@@ -46,7 +47,10 @@ def chromium_page(**options: Any) -> Iterator[Any]:
             page = browser.new_page(viewport={"width": 1440, "height": 900}, **options)
             page.set_default_timeout(TIMEOUT_MS)
             expect.set_options(timeout=TIMEOUT_MS)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
             yield page
+            assert errors == [], "the page threw"
         finally:
             browser.close()
 

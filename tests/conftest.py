@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.clock import FakeClock
 from bot.fakeservices import FakeServices
 from bot.fakeslack import FakeSlack
+from bot.playground import Playground
+from tests.browser import chromium_page, running_playground
 from tests.harness import Rig, make_settings, pacer, seed, start_bot
 from tests.outside import MANAGERS_KEY, MANAGERS_KEY_ENV, outside_env
 from tests.postgres import Cluster, postgres_url, start_cluster
@@ -111,3 +114,16 @@ def _rig(
     rig.settle()
     bot.stop()
     assert fake_slack.violations == [], "the bot broke Slack's contract"
+
+
+@pytest.fixture
+def playground() -> Iterator[Playground]:
+    """A playground on the shipped runbooks; afterwards, its work done and Slack's contract kept."""
+    yield from running_playground()
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    """A headless Chromium tab (skipped without Chromium or playwright); a page error fails."""
+    with chromium_page(accept_downloads=True) as page:
+        yield page

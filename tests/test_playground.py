@@ -6,7 +6,6 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,15 +22,6 @@ from bot.playground.server import static_file
 from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def playground() -> Iterator[Playground]:
-    settings = Settings(_env_file=None, BOT_RUNBOOKS=str(REPO / "runbooks"))  # type: ignore[call-arg]
-    with Playground(settings, port=0) as pg:
-        yield pg
-        settle(pg)
-        assert pg.world.fake.violations == [], "the bot broke Slack's contract"
 
 
 def settle(pg: Playground) -> None:

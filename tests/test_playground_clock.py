@@ -11,35 +11,22 @@ import socket
 import struct
 import time
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.config import Settings
 from bot.playground import Playground
 from bot.playground.server import static_file
 from bot.playground.simclock import SimClock
 from tests.test_playground import get, post, settle, state
 from tests.waiting import wait_until
 
-REPO = Path(__file__).resolve().parents[1]
 # What the bot says at each point of a p0's first hour (severities.yml, p0), in the incident channel.
 NO_COMMANDER = "Nobody has taken the Incident Commander role."
 NUDGE = "the next status update for INC-1 goes out at"
 UPDATE = "Status update · INC-1"
 NOT_MITIGATED = "A critical incident is not mitigated after an hour."
-
-
-@pytest.fixture
-def playground() -> Iterator[Playground]:
-    settings = Settings(_env_file=None, BOT_RUNBOOKS=str(REPO / "runbooks"))  # type: ignore[call-arg]
-    with Playground(settings, port=0) as pg:
-        yield pg
-        settle(pg)
-        assert pg.world.fake.violations == [], "the bot broke Slack's contract"
 
 
 def declare_p0(pg: Playground) -> tuple[str, datetime]:

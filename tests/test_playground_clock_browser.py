@@ -4,13 +4,12 @@ deadline shows the bot's next message and moves the header clock; ×60 speeds it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bot.playground import Playground
-from tests.browser import REPO, chromium_page, running_playground
+from tests.browser import REPO
 
 pytestmark = pytest.mark.browser
 
@@ -20,26 +19,16 @@ except ImportError:  # pragma: no cover - depends on the environment
     pass
 
 
-@pytest.fixture
-def page() -> Iterator[Any]:
-    with chromium_page() as tab:
-        yield tab
-
-
-@pytest.fixture
-def playground() -> Iterator[Playground]:
-    yield from running_playground()
-
-
 def seconds(clock_text: str) -> int:
     """``08:29:13`` as seconds of the day."""
     hours, minutes, secs = (int(part) for part in clock_text.split(":"))
     return hours * 3600 + minutes * 60 + secs
 
 
-def test_jump_to_the_next_deadline_shows_the_next_bot_message(playground: Playground, page: Any) -> None:
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+def test_jump_to_the_next_deadline_shows_the_next_bot_message(
+    playground: Playground, browser_page: Any
+) -> None:
+    page = browser_page
     page.goto(playground.url)
     expect(page.locator("#channel-title")).to_have_text("# general")
     control = page.get_by_role("group", name="Playground time")
@@ -83,4 +72,3 @@ def test_jump_to_the_next_deadline_shows_the_next_bot_message(playground: Playgr
     artifacts = REPO / "artifacts"
     artifacts.mkdir(exist_ok=True)
     page.screenshot(path=str(artifacts / "playground-clock.png"))
-    assert errors == []

@@ -11,28 +11,14 @@ import struct
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.config import Settings
 from bot.playground import Playground
 from bot.playground.unread import ReadMarks, mentions
 from tests.test_playground import get, post, settle, state
 from tests.waiting import wait_until
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def playground() -> Iterator[Playground]:
-    settings = Settings(_env_file=None, BOT_RUNBOOKS=str(REPO / "runbooks"))  # type: ignore[call-arg]
-    with Playground(settings, port=0) as pg:
-        yield pg
-        settle(pg)
-        assert pg.world.fake.violations == [], "the bot broke Slack's contract"
 
 
 def command(pg: Playground, user: str, channel: str, text: str) -> None:

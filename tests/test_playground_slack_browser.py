@@ -8,14 +8,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.playground import Playground
-from tests.browser import chromium_page, running_playground
 from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,20 +25,6 @@ try:
     from playwright.sync_api import expect
 except ImportError:  # pragma: no cover - depends on the environment
     pass
-
-
-@pytest.fixture
-def browser_page() -> Iterator[Any]:
-    with chromium_page(accept_downloads=True) as page:
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        yield page
-    assert errors == [], "the page threw"
-
-
-@pytest.fixture
-def playground() -> Iterator[Playground]:
-    yield from running_playground()
 
 
 def shot(page: Any, name: str, hover: bool = False) -> None:
